@@ -1,0 +1,3 @@
+module github.com/apply-cli/apply
+
+go 1.26.8

@@ -1,0 +1,9 @@
+// Package apply is the reconciler: it compares manifests with the lock file
+// and the remote state, plans one action per connection, carries the plan out
+// concurrently and keeps the lock file that maps each manifest name to its
+// connection id.
+//
+// The lock file records the intent of every create before it is sent and the
+// id after it returns, so that a run killed at any moment loses no id and
+// creates no duplicate: the next run resolves pending entries by name.
+package apply
