@@ -1,0 +1,213 @@
+package apply
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Format is an output form of a plan and its results.
+type Format string
+
+// Output forms.
+const (
+	FormatText     Format = "text"     // for people: grouped plan and summary line
+	FormatJSON     Format = "json"     // for programs: a versioned document
+	FormatMarkdown Format = "markdown" // for pull-request comments and job summaries
+)
+
+// Formats lists every output form, in the order help text shows them.
+var Formats = []Format{FormatText, FormatJSON, FormatMarkdown}
+
+// ParseFormat returns the format named s, or an error listing the valid names.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown output format %q (want %s)", s, formatNames())
+}
+
+func formatNames() string {
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Counts is the number of actions of each kind that a plan carries out.
+// Actions with a Skipped reason count only in Skipped.
+type Counts struct {
+	Create, Update, Delete           int
+	Replace, Adopt, Rename, Recreate int
+	NoChange, Skipped                int
+}
+
+// CountActions counts the actions of p by kind.
+func CountActions(p *Plan) Counts {
+	var c Counts
+	for _, a := range p.Actions {
+		if a.Skipped != "" {
+			c.Skipped++
+			continue
+		}
+		switch a.Kind {
+		case Create:
+			c.Create++
+		case Update:
+			c.Update++
+		case Delete:
+			c.Delete++
+		case Replace:
+			c.Replace++
+		case Adopt:
+			c.Adopt++
+		case Rename:
+			c.Rename++
+		case Recreate:
+			c.Recreate++
+		case NoChange:
+			c.NoChange++
+		}
+	}
+	return c
+}
+
+// Changes reports whether carrying out the plan would change anything.
+func (c Counts) Changes() bool {
+	return c.Create+c.Update+c.Delete+c.Replace+c.Adopt+c.Rename+c.Recreate > 0
+}
+
+// SummaryLine returns the one-line plan summary, such as
+// "Plan: 2 to create, 1 to update, 0 to delete". The first three counts are
+// always present, so scripts can match them; replace, adopt, rename,
+// recreate and skipped counts follow only when they are not zero.
+func (c Counts) SummaryLine() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete", c.Create, c.Update, c.Delete)
+	extras := []struct {
+		n    int
+		verb string
+	}{
+		{c.Replace, "to replace"},
+		{c.Adopt, "to adopt"},
+		{c.Rename, "to rename"},
+		{c.Recreate, "to recreate"},
+		{c.Skipped, "skipped"},
+	}
+	for _, e := range extras {
+		if e.n > 0 {
+			fmt.Fprintf(&b, ", %d %s", e.n, e.verb)
+		}
+	}
+	return b.String()
+}
+
+// group is the actions of one kind, in plan order, as the renderers show them.
+type group struct {
+	kind    ActionKind
+	title   string // heading, such as "To create"
+	hint    string // what the action does, when the title alone may not say
+	symbol  string // marker before each name, as in a diff
+	actions []Action
+}
+
+// groupOrder is the order in which renderers show action groups: additions
+// first, then changes in place, then the destructive ones, so that a
+// reviewer reads the risky groups last and closest to the summary.
+var groupOrder = []group{
+	{kind: Create, title: "To create", symbol: "+"},
+	{kind: Recreate, title: "To recreate", hint: "deleted outside apply", symbol: "+"},
+	{kind: Adopt, title: "To adopt", hint: "existing connections with the same name", symbol: "="},
+	{kind: Rename, title: "To rename", symbol: "~"},
+	{kind: Update, title: "To update", symbol: "~"},
+	{kind: Replace, title: "To replace", hint: "deleted, then created with a new id", symbol: "-/+"},
+	{kind: Delete, title: "To delete", symbol: "-"},
+}
+
+// groupActions splits the plan into non-empty groups in groupOrder. Actions
+// that will not change anything are left out.
+func groupActions(p *Plan) []group {
+	byKind := make(map[ActionKind][]Action)
+	for _, a := range p.Actions {
+		byKind[a.Kind] = append(byKind[a.Kind], a)
+	}
+	var groups []group
+	for _, g := range groupOrder {
+		if len(byKind[g.kind]) == 0 {
+			continue
+		}
+		g.actions = byKind[g.kind]
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// heading returns the title of g with its size and hint, such as
+// "To replace (2): deleted, then created with a new id".
+func (g group) heading() string {
+	h := fmt.Sprintf("%s (%d)", g.title, len(g.actions))
+	if g.hint != "" {
+		h += ": " + g.hint
+	}
+	return h
+}
+
+// describeChange returns a field change as "path: before → after", with
+// "(sensitive)" in place of any sensitive value. Values are quoted so that
+// empty strings and spaces are visible.
+func describeChange(c FieldChange) string {
+	path := printable(c.Path)
+	switch {
+	case c.Sensitive && c.Unknown:
+		return path + ": (sensitive, cannot be compared)"
+	case c.Sensitive:
+		return path + ": (sensitive)"
+	case c.Unknown:
+		return path + ": " + quoteValue(c.Before) + " → (known after apply)"
+	}
+	return path + ": " + quoteValue(c.Before) + " → " + quoteValue(c.After)
+}
+
+func quoteValue(s string) string { return strconv.Quote(s) }
+
+// describeAction returns the name of an action with what identifies it: the
+// old name of a rename, the remote id and the manifest position.
+func describeAction(a Action) string {
+	var b strings.Builder
+	b.WriteString(printable(a.Name))
+	if a.OldName != "" {
+		fmt.Fprintf(&b, " (was %s)", printable(a.OldName))
+	}
+	var details []string
+	if a.ID != "" {
+		details = append(details, "id "+a.ID)
+	}
+	if a.File != "" {
+		pos := printable(a.File)
+		if a.Line > 0 {
+			pos += ":" + strconv.Itoa(a.Line)
+		}
+		details = append(details, pos)
+	}
+	if len(details) > 0 {
+		b.WriteString("  [")
+		b.WriteString(strings.Join(details, ", "))
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// printable returns s, quoted when it holds a control character such as a
+// newline, which would break the line structure of every output form.
+func printable(s string) string {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}

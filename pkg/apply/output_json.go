@@ -1,0 +1,139 @@
+package apply
+
+import (
+	"encoding/json"
+	"io"
+)
+
+// JSONFormatVersion is the version of the JSON document that [WriteJSON]
+// writes. It changes only when a field is removed or changes meaning; new
+// fields may appear within a version. Keep in sync with docs/output.md.
+const JSONFormatVersion = 1
+
+// jsonDocument is the JSON output. Field order and names are part of the
+// documented format.
+type jsonDocument struct {
+	FormatVersion int          `json:"formatVersion"`
+	DryRun        bool         `json:"dryRun"`
+	Summary       jsonSummary  `json:"summary"`
+	Actions       []jsonAction `json:"actions"`
+	Warnings      []string     `json:"warnings"`
+	Results       []jsonResult `json:"results,omitempty"`
+	Applied       *jsonApplied `json:"applied,omitempty"`
+	Errors        []string     `json:"errors,omitempty"`
+}
+
+type jsonSummary struct {
+	Create   int  `json:"create"`
+	Update   int  `json:"update"`
+	Delete   int  `json:"delete"`
+	Replace  int  `json:"replace"`
+	Adopt    int  `json:"adopt"`
+	Rename   int  `json:"rename"`
+	Recreate int  `json:"recreate"`
+	NoChange int  `json:"noChange"`
+	Skipped  int  `json:"skipped"`
+	Changes  bool `json:"changes"`
+}
+
+type jsonAction struct {
+	Action  ActionKind   `json:"action"`
+	Name    string       `json:"name"`
+	OldName string       `json:"oldName,omitempty"`
+	ID      string       `json:"id,omitempty"`
+	File    string       `json:"file,omitempty"`
+	Line    int          `json:"line,omitempty"`
+	Skipped string       `json:"skipped,omitempty"`
+	Changes []jsonChange `json:"changes"`
+}
+
+// jsonChange is one changed field. Before and After are pointers so that a
+// sensitive field carries neither key at all, rather than empty strings
+// that a reader could take for real values.
+type jsonChange struct {
+	Path      string  `json:"path"`
+	Before    *string `json:"before,omitempty"`
+	After     *string `json:"after,omitempty"`
+	Sensitive bool    `json:"sensitive"`
+	Unknown   bool    `json:"unknown"`
+}
+
+type jsonResult struct {
+	Action ActionKind `json:"action"`
+	Name   string     `json:"name"`
+	Status string     `json:"status"`
+	ID     string     `json:"id,omitempty"`
+	Etag   string     `json:"etag,omitempty"`
+	Error  string     `json:"error,omitempty"`
+}
+
+type jsonApplied struct {
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	NotRun    int `json:"notRun"`
+}
+
+// JSONOptions carries what the JSON document records beside the plan.
+type JSONOptions struct {
+	DryRun bool
+	// Errors are run-level failures to record, such as a lock that could not
+	// be taken. Callers must not pass messages that hold secrets.
+	Errors []string
+}
+
+// WriteJSON writes the plan as one indented JSON document, documented in
+// docs/output.md. Sensitive values never appear in it: a sensitive change
+// carries its path and "sensitive": true only.
+func WriteJSON(w io.Writer, p *Plan, opts JSONOptions) error {
+	doc := newJSONDocument(p, opts)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func newJSONDocument(p *Plan, opts JSONOptions) *jsonDocument {
+	c := CountActions(p)
+	doc := &jsonDocument{
+		FormatVersion: JSONFormatVersion,
+		DryRun:        opts.DryRun,
+		Summary: jsonSummary{
+			Create: c.Create, Update: c.Update, Delete: c.Delete,
+			Replace: c.Replace, Adopt: c.Adopt, Rename: c.Rename,
+			Recreate: c.Recreate, NoChange: c.NoChange, Skipped: c.Skipped,
+			Changes: c.Changes(),
+		},
+		Actions:  make([]jsonAction, 0, len(p.Actions)),
+		Warnings: append([]string{}, p.Warnings...),
+		Errors:   opts.Errors,
+	}
+	for _, a := range p.Actions {
+		doc.Actions = append(doc.Actions, newJSONAction(a))
+	}
+	return doc
+}
+
+func newJSONAction(a Action) jsonAction {
+	ja := jsonAction{
+		Action:  a.Kind,
+		Name:    a.Name,
+		OldName: a.OldName,
+		ID:      a.ID,
+		File:    a.File,
+		Line:    a.Line,
+		Skipped: a.Skipped,
+		Changes: make([]jsonChange, 0, len(a.Changes)),
+	}
+	for _, c := range a.Changes {
+		jc := jsonChange{Path: c.Path, Sensitive: c.Sensitive, Unknown: c.Unknown}
+		if !c.Sensitive {
+			before := c.Before
+			jc.Before = &before
+			if !c.Unknown {
+				after := c.After
+				jc.After = &after
+			}
+		}
+		ja.Changes = append(ja.Changes, jc)
+	}
+	return ja
+}

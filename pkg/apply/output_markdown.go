@@ -1,0 +1,184 @@
+package apply
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"strings"
+)
+
+// MaxCommentSize is GitHub's limit on the body of an issue or pull-request
+// comment, in characters.
+const MaxCommentSize = 65536
+
+// DefaultMarkdownSize leaves room below [MaxCommentSize] for text that a
+// workflow adds around the plan, such as a heading or a link to the run.
+const DefaultMarkdownSize = 60000
+
+// MarkdownOptions controls the Markdown rendering.
+type MarkdownOptions struct {
+	// Title is the heading of the comment; empty means "apply plan".
+	Title string
+	// MaxSize bounds the document in characters; 0 means
+	// [DefaultMarkdownSize]. A plan that does not fit lists only the first
+	// actions of each group and says how many it left out.
+	MaxSize int
+}
+
+// WriteMarkdown writes the plan as a pull-request comment: a heading, the
+// summary line, a warning banner when the plan deletes or replaces a
+// connection, the plan warnings, and one collapsible section per action
+// group. Sensitive values are shown as "(sensitive)".
+func WriteMarkdown(w io.Writer, p *Plan, opts MarkdownOptions) error {
+	_, err := io.WriteString(w, RenderMarkdown(p, opts))
+	return err
+}
+
+// RenderMarkdown returns what [WriteMarkdown] writes.
+func RenderMarkdown(p *Plan, opts MarkdownOptions) string {
+	limit := opts.MaxSize
+	if limit <= 0 {
+		limit = DefaultMarkdownSize
+	}
+	head := markdownHead(p, opts.Title)
+	groups := groupActions(p)
+
+	full := head + markdownGroups(groups, -1, true)
+	if charCount(full) <= limit {
+		return full
+	}
+
+	// Too long for one comment: find the largest number of actions per
+	// group that fits, dropping field details first.
+	note := "\n> [!NOTE]\n> This plan is too long for one comment, so each section lists only its first actions. The job log and the JSON output (`--output json`) hold the full plan.\n"
+	best := head + note + markdownGroups(groups, 0, false)
+	lo, hi := 1, maxGroupSize(groups)
+	for lo <= hi {
+		n := (lo + hi) / 2
+		doc := head + note + markdownGroups(groups, n, false)
+		if charCount(doc) <= limit {
+			best, lo = doc, n+1
+		} else {
+			hi = n - 1
+		}
+	}
+	return best
+}
+
+func charCount(s string) int { return len([]rune(s)) }
+
+func maxGroupSize(groups []group) int {
+	n := 0
+	for _, g := range groups {
+		n = max(n, len(g.actions))
+	}
+	return n
+}
+
+// markdownHead returns the heading, summary line, banners and warnings.
+func markdownHead(p *Plan, title string) string {
+	if title == "" {
+		title = "apply plan"
+	}
+	counts := CountActions(p)
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n", html.EscapeString(title))
+	fmt.Fprintf(&b, "**%s**\n", counts.SummaryLine())
+	if !counts.Changes() {
+		fmt.Fprintf(&b, "\nNo changes. %s match the manifests.\n", countNoun(counts.NoChange, "connection"))
+	}
+	if banner := destructiveBanner(p); banner != "" {
+		b.WriteString("\n> [!WARNING]\n")
+		b.WriteString(banner)
+	}
+	if len(p.Warnings) > 0 {
+		b.WriteString("\n> [!NOTE]\n")
+		for _, w := range p.Warnings {
+			fmt.Fprintf(&b, "> - %s\n", html.EscapeString(printable(w)))
+		}
+	}
+	return b.String()
+}
+
+// destructiveBanner returns the body of the warning shown when the plan
+// deletes or replaces connections, or would with --prune or
+// --allow-replace; it returns "" when it does neither.
+func destructiveBanner(p *Plan) string {
+	var deletes, replaces, skipped int
+	for _, a := range p.Actions {
+		switch {
+		case a.Kind != Delete && a.Kind != Replace:
+		case a.Skipped != "":
+			skipped++
+		case a.Kind == Delete:
+			deletes++
+		default:
+			replaces++
+		}
+	}
+	var b strings.Builder
+	if deletes > 0 {
+		fmt.Fprintf(&b, "> This plan **deletes %s**. Dataflows that use a deleted connection stop working.\n", countNoun(deletes, "connection"))
+	}
+	if replaces > 0 {
+		fmt.Fprintf(&b, "> This plan **replaces %s**. A replaced connection gets a new id, so dataflows that use the old id stop working.\n", countNoun(replaces, "connection"))
+	}
+	if skipped > 0 {
+		if b.Len() > 0 {
+			b.WriteString(">\n")
+		}
+		fmt.Fprintf(&b, "> %s to delete or replace will be skipped; see the reasons below.\n", countNoun(skipped, "connection"))
+	}
+	return b.String()
+}
+
+// markdownGroups returns one <details> section per group. limit < 0 shows
+// every action; otherwise each section lists at most limit actions and says
+// how many it left out. details adds the changed fields of each action.
+func markdownGroups(groups []group, limit int, details bool) string {
+	var b strings.Builder
+	for _, g := range groups {
+		shown := g.actions
+		if limit >= 0 && len(shown) > limit {
+			shown = shown[:limit]
+		}
+		var body strings.Builder
+		for _, a := range shown {
+			fmt.Fprintf(&body, "%s %s\n", g.symbol, describeAction(a))
+			if a.Skipped != "" {
+				fmt.Fprintf(&body, "    skipped: %s\n", printable(a.Skipped))
+			}
+			if details {
+				for _, c := range a.Changes {
+					fmt.Fprintf(&body, "    %s\n", describeChange(c))
+				}
+			}
+		}
+
+		fmt.Fprintf(&b, "\n<details><summary>%s</summary>\n\n", html.EscapeString(g.heading()))
+		if len(shown) > 0 {
+			fence := codeFence(body.String())
+			fmt.Fprintf(&b, "%sdiff\n%s%s\n", fence, body.String(), fence)
+		}
+		if left := len(g.actions) - len(shown); left > 0 {
+			fmt.Fprintf(&b, "\n… and %d more not shown.\n", left)
+		}
+		b.WriteString("\n</details>\n")
+	}
+	return b.String()
+}
+
+// codeFence returns a run of backticks longer than any run inside s, so
+// that no manifest name can close the code block early.
+func codeFence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}

@@ -1,0 +1,76 @@
+package apply
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+)
+
+// TextOptions controls the text rendering.
+type TextOptions struct {
+	// Color adds ANSI colours. Callers set it only when the output is a
+	// terminal and NO_COLOR is unset.
+	Color bool
+}
+
+// ANSI escape sequences used by the text renderer.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+var kindColor = map[ActionKind]string{
+	Create:   ansiGreen,
+	Recreate: ansiGreen,
+	Adopt:    ansiCyan,
+	Rename:   ansiYellow,
+	Update:   ansiYellow,
+	Replace:  ansiRed,
+	Delete:   ansiRed,
+}
+
+// WriteText writes the plan for a reader: one group per action kind, each
+// action with its changed fields as before → after, and the summary line
+// last. Sensitive values are shown as "(sensitive)". Plan warnings are not
+// written; callers print them on their diagnostics stream.
+func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
+	bw := bufio.NewWriter(w)
+	paint := func(color, s string) string {
+		if !opts.Color || color == "" {
+			return s
+		}
+		return color + s + ansiReset
+	}
+
+	counts := CountActions(p)
+	for _, g := range groupActions(p) {
+		fmt.Fprintln(bw, paint(ansiBold, g.heading()))
+		for _, a := range g.actions {
+			fmt.Fprintf(bw, "  %s %s\n", paint(kindColor[a.Kind], g.symbol), describeAction(a))
+			if a.Skipped != "" {
+				fmt.Fprintf(bw, "      %s\n", paint(ansiYellow, "skipped: "+a.Skipped))
+			}
+			for _, c := range a.Changes {
+				fmt.Fprintf(bw, "      %s\n", describeChange(c))
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	if !counts.Changes() {
+		fmt.Fprintf(bw, "No changes. %s match the manifests.\n", countNoun(counts.NoChange, "connection"))
+	}
+	fmt.Fprintln(bw, paint(ansiBold, counts.SummaryLine()))
+	return bw.Flush()
+}
+
+// countNoun returns "1 connection" or "3 connections".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
