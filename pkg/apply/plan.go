@@ -21,6 +21,7 @@ type Action struct {
 	Name    string // manifest name, or the lock entry's name for a delete
 	OldName string // previous name of a rename
 	ID      string // remote connection id, when known
+	OldID   string // connection that a replace deletes once its successor exists
 	File    string // manifest file, empty for a delete
 	Line    int
 
@@ -29,6 +30,17 @@ type Action struct {
 	// Skipped says why the action will not run, for example a replace
 	// without --allow-replace or a delete without --prune.
 	Skipped string
+
+	// Note adds context a reviewer needs, such as "completes an
+	// interrupted create" or "connection no longer exists remotely".
+	Note string
+
+	// Error is a problem found while planning, such as two remote
+	// connections matching one manifest. A plan with any Error cannot be
+	// applied.
+	Error string
+
+	step *step // what the executor needs; nil for plans built by hand
 }
 
 // FieldChange is one field that differs, shown as Before → After.
@@ -44,4 +56,49 @@ type FieldChange struct {
 type Plan struct {
 	Actions  []Action
 	Warnings []string
+
+	// Refreshed is true when the plan compared manifests with the remote
+	// state, false when it was computed offline from the lock file alone.
+	Refreshed bool
+
+	// SecretsUndetectable is true when a change of a sensitive param
+	// cannot be seen for at least one connection: no lock key was given,
+	// the key changed, or the lock file holds no HMAC for it.
+	SecretsUndetectable bool
+
+	session *Session
+}
+
+// Summary counts the actions of a plan.
+type Summary struct {
+	Kinds   map[ActionKind]int // actions that will run, by kind, no-change included
+	Skipped int                // actions with Skipped set, not counted in Kinds
+	Errors  int                // actions with Error set, not counted in Kinds
+}
+
+// Summary counts p's actions by kind.
+func (p *Plan) Summary() Summary {
+	s := Summary{Kinds: make(map[ActionKind]int)}
+	for _, a := range p.Actions {
+		switch {
+		case a.Error != "":
+			s.Errors++
+		case a.Skipped != "":
+			s.Skipped++
+		default:
+			s.Kinds[a.Kind]++
+		}
+	}
+	return s
+}
+
+// HasChanges reports whether applying p would run any action other than
+// no-change. Skipped actions do not count; actions with an Error do.
+func (p *Plan) HasChanges() bool {
+	for _, a := range p.Actions {
+		if a.Error != "" || (a.Skipped == "" && a.Kind != NoChange) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,60 @@
+package apply
+
+import "errors"
+
+// Status is the outcome of one action.
+type Status string
+
+// Action outcomes.
+const (
+	StatusApplied    Status = "applied"     // the action ran and succeeded
+	StatusUnchanged  Status = "unchanged"   // a no-change action; nothing was sent
+	StatusFailed     Status = "failed"      // the action ran and failed; Err says why
+	StatusSkipped    Status = "skipped"     // the action was planned with Skipped set
+	StatusNotStarted Status = "not-started" // an interrupt or --fail-fast stopped it first
+)
+
+// Result is the outcome of one action of an applied plan.
+type Result struct {
+	Action Action
+	Status Status
+	ID     string // connection id after the action, when there is one
+	Etag   string // etag returned by the last write, when there was one
+	Err    error  // why the action failed; never holds a sensitive value
+}
+
+// Report is the outcome of [Session.Apply]: one result per action of the
+// plan, in the plan's order.
+type Report struct {
+	Plan        *Plan
+	Results     []Result
+	Interrupted bool // stop was closed or the context cancelled before the end
+}
+
+// Err joins the errors of failed results, or returns nil.
+func (r *Report) Err() error {
+	var errs []error
+	for _, res := range r.Results {
+		if res.Err != nil {
+			errs = append(errs, res.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// EventKind says what happened to an action.
+type EventKind string
+
+// Event kinds.
+const (
+	EventStarted  EventKind = "started"
+	EventFinished EventKind = "finished"
+)
+
+// Event reports progress of [Session.Apply] to Config.OnEvent.
+type Event struct {
+	Kind   EventKind
+	Index  int     // the action's index in Plan.Actions
+	Action Action  // the action
+	Result *Result // set for EventFinished
+}

@@ -1,0 +1,4 @@
+package apply
+
+// step is what the executor needs to carry out one action.
+type step struct{}
