@@ -38,42 +38,30 @@ func formatNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Counts is the number of actions of each kind that a plan carries out.
-// Actions with a Skipped reason count only in Skipped.
+// Counts is the number of actions of each kind in a plan. Like
+// [Plan.Summary], it counts an action with Error set only in Errors and a
+// skipped one only in Skipped.
 type Counts struct {
 	Create, Update, Delete           int
 	Replace, Adopt, Rename, Recreate int
-	NoChange, Skipped                int
+	NoChange, Skipped, Errors        int
 }
 
 // CountActions counts the actions of p by kind.
 func CountActions(p *Plan) Counts {
-	var c Counts
-	for _, a := range p.Actions {
-		if a.Skipped != "" {
-			c.Skipped++
-			continue
-		}
-		switch a.Kind {
-		case Create:
-			c.Create++
-		case Update:
-			c.Update++
-		case Delete:
-			c.Delete++
-		case Replace:
-			c.Replace++
-		case Adopt:
-			c.Adopt++
-		case Rename:
-			c.Rename++
-		case Recreate:
-			c.Recreate++
-		case NoChange:
-			c.NoChange++
-		}
+	s := p.Summary()
+	return Counts{
+		Create:   s.Kinds[Create],
+		Update:   s.Kinds[Update],
+		Delete:   s.Kinds[Delete],
+		Replace:  s.Kinds[Replace],
+		Adopt:    s.Kinds[Adopt],
+		Rename:   s.Kinds[Rename],
+		Recreate: s.Kinds[Recreate],
+		NoChange: s.Kinds[NoChange],
+		Skipped:  s.Skipped,
+		Errors:   s.Errors,
 	}
-	return c
 }
 
 // Changes reports whether carrying out the plan would change anything.
@@ -84,7 +72,7 @@ func (c Counts) Changes() bool {
 // SummaryLine returns the one-line plan summary, such as
 // "Plan: 2 to create, 1 to update, 0 to delete". The first three counts are
 // always present, so scripts can match them; replace, adopt, rename,
-// recreate and skipped counts follow only when they are not zero.
+// recreate, skipped and error counts follow only when they are not zero.
 func (c Counts) SummaryLine() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete", c.Create, c.Update, c.Delete)
@@ -97,6 +85,7 @@ func (c Counts) SummaryLine() string {
 		{c.Rename, "to rename"},
 		{c.Recreate, "to recreate"},
 		{c.Skipped, "skipped"},
+		{c.Errors, "with errors"},
 	}
 	for _, e := range extras {
 		if e.n > 0 {
@@ -156,6 +145,25 @@ func (g group) heading() string {
 	return h
 }
 
+// actionDetails returns the lines shown under an action: why it is
+// skipped or failed to plan, a note for the reviewer and the changed fields.
+func actionDetails(a Action) []string {
+	var lines []string
+	if a.Error != "" {
+		lines = append(lines, "error: "+printable(a.Error))
+	}
+	if a.Skipped != "" {
+		lines = append(lines, "skipped: "+printable(a.Skipped))
+	}
+	if a.Note != "" {
+		lines = append(lines, "note: "+printable(a.Note))
+	}
+	for _, c := range a.Changes {
+		lines = append(lines, describeChange(c))
+	}
+	return lines
+}
+
 // describeChange returns a field change as "path: before → after", with
 // "(sensitive)" in place of any sensitive value. Values are quoted so that
 // empty strings and spaces are visible.
@@ -186,6 +194,9 @@ func describeAction(a Action) string {
 	if a.ID != "" {
 		details = append(details, "id "+a.ID)
 	}
+	if a.OldID != "" && a.OldID != a.ID {
+		details = append(details, "replaces id "+a.OldID)
+	}
 	if a.File != "" {
 		pos := printable(a.File)
 		if a.Line > 0 {
@@ -210,4 +221,107 @@ func printable(s string) string {
 		}
 	}
 	return s
+}
+
+// ResultCounts is the number of results of each status in a report, with
+// the applied ones also counted by action kind.
+type ResultCounts struct {
+	Applied     map[ActionKind]int
+	Unchanged   int
+	Failed      int
+	Skipped     int
+	NotStarted  int
+	Interrupted bool
+}
+
+// CountResults counts the results of r by status.
+func CountResults(r *Report) ResultCounts {
+	c := ResultCounts{Applied: make(map[ActionKind]int), Interrupted: r.Interrupted}
+	for _, res := range r.Results {
+		switch res.Status {
+		case StatusApplied:
+			c.Applied[res.Action.Kind]++
+		case StatusUnchanged:
+			c.Unchanged++
+		case StatusFailed:
+			c.Failed++
+		case StatusSkipped:
+			c.Skipped++
+		case StatusNotStarted:
+			c.NotStarted++
+		}
+	}
+	return c
+}
+
+// SummaryLine returns the one-line outcome of an apply, such as
+// "Apply complete: 2 created, 1 updated, 0 deleted". It starts with
+// "Apply failed" when an action failed and "Apply interrupted" when the run
+// stopped early.
+func (c ResultCounts) SummaryLine() string {
+	var b strings.Builder
+	switch {
+	case c.Failed > 0:
+		b.WriteString("Apply failed: ")
+	case c.Interrupted:
+		b.WriteString("Apply interrupted: ")
+	default:
+		b.WriteString("Apply complete: ")
+	}
+	fmt.Fprintf(&b, "%d created, %d updated, %d deleted", c.Applied[Create], c.Applied[Update], c.Applied[Delete])
+	extras := []struct {
+		n    int
+		verb string
+	}{
+		{c.Applied[Replace], "replaced"},
+		{c.Applied[Adopt], "adopted"},
+		{c.Applied[Rename], "renamed"},
+		{c.Applied[Recreate], "recreated"},
+		{c.Failed, "failed"},
+		{c.NotStarted, "not started"},
+		{c.Skipped, "skipped"},
+	}
+	for _, e := range extras {
+		if e.n > 0 {
+			fmt.Fprintf(&b, ", %d %s", e.n, e.verb)
+		}
+	}
+	return b.String()
+}
+
+// DescribeResult returns the line that progress output shows when an
+// action finishes, such as "created orders (id 6f1c...)" or "failed to
+// update sales: <error>".
+func DescribeResult(res Result) string {
+	name := printable(res.Action.Name)
+	switch res.Status {
+	case StatusFailed:
+		msg := "unknown error"
+		if res.Err != nil {
+			msg = printable(res.Err.Error())
+		}
+		return fmt.Sprintf("failed to %s %s: %s", res.Action.Kind, name, msg)
+	case StatusNotStarted:
+		return fmt.Sprintf("not started: %s %s", res.Action.Kind, name)
+	case StatusSkipped:
+		return fmt.Sprintf("skipped: %s %s: %s", res.Action.Kind, name, printable(res.Action.Skipped))
+	case StatusUnchanged:
+		return "unchanged " + name
+	}
+	line := pastTense[res.Action.Kind] + " " + name
+	if res.ID != "" {
+		line += " (id " + res.ID + ")"
+	}
+	return line
+}
+
+var pastTense = map[ActionKind]string{
+	Create:   "created",
+	Update:   "updated",
+	Delete:   "deleted",
+	Replace:  "replaced",
+	Adopt:    "adopted",
+	Rename:   "renamed",
+	Recreate: "recreated",
+	NoChange: "unchanged",
 }

@@ -33,6 +33,7 @@ type jsonSummary struct {
 	Recreate int  `json:"recreate"`
 	NoChange int  `json:"noChange"`
 	Skipped  int  `json:"skipped"`
+	Errors   int  `json:"errors"`
 	Changes  bool `json:"changes"`
 }
 
@@ -41,9 +42,12 @@ type jsonAction struct {
 	Name    string       `json:"name"`
 	OldName string       `json:"oldName,omitempty"`
 	ID      string       `json:"id,omitempty"`
+	OldID   string       `json:"oldId,omitempty"`
 	File    string       `json:"file,omitempty"`
 	Line    int          `json:"line,omitempty"`
 	Skipped string       `json:"skipped,omitempty"`
+	Note    string       `json:"note,omitempty"`
+	Error   string       `json:"error,omitempty"`
 	Changes []jsonChange `json:"changes"`
 }
 
@@ -61,29 +65,36 @@ type jsonChange struct {
 type jsonResult struct {
 	Action ActionKind `json:"action"`
 	Name   string     `json:"name"`
-	Status string     `json:"status"`
+	Status Status     `json:"status"`
 	ID     string     `json:"id,omitempty"`
 	Etag   string     `json:"etag,omitempty"`
 	Error  string     `json:"error,omitempty"`
 }
 
 type jsonApplied struct {
-	Succeeded int `json:"succeeded"`
-	Failed    int `json:"failed"`
-	NotRun    int `json:"notRun"`
+	Complete    bool `json:"complete"`
+	Interrupted bool `json:"interrupted"`
+	Applied     int  `json:"applied"`
+	Unchanged   int  `json:"unchanged"`
+	Failed      int  `json:"failed"`
+	Skipped     int  `json:"skipped"`
+	NotStarted  int  `json:"notStarted"`
 }
 
 // JSONOptions carries what the JSON document records beside the plan.
 type JSONOptions struct {
 	DryRun bool
+	// Report, when set, adds the results of an apply.
+	Report *Report
 	// Errors are run-level failures to record, such as a lock that could not
 	// be taken. Callers must not pass messages that hold secrets.
 	Errors []string
 }
 
-// WriteJSON writes the plan as one indented JSON document, documented in
-// docs/output.md. Sensitive values never appear in it: a sensitive change
-// carries its path and "sensitive": true only.
+// WriteJSON writes the plan, and the results of opts.Report when set, as
+// one indented JSON document, documented in docs/output.md. Sensitive
+// values never appear in it: a sensitive change carries its path and
+// "sensitive": true only.
 func WriteJSON(w io.Writer, p *Plan, opts JSONOptions) error {
 	doc := newJSONDocument(p, opts)
 	enc := json.NewEncoder(w)
@@ -100,7 +111,7 @@ func newJSONDocument(p *Plan, opts JSONOptions) *jsonDocument {
 			Create: c.Create, Update: c.Update, Delete: c.Delete,
 			Replace: c.Replace, Adopt: c.Adopt, Rename: c.Rename,
 			Recreate: c.Recreate, NoChange: c.NoChange, Skipped: c.Skipped,
-			Changes: c.Changes(),
+			Errors: c.Errors, Changes: c.Changes(),
 		},
 		Actions:  make([]jsonAction, 0, len(p.Actions)),
 		Warnings: append([]string{}, p.Warnings...),
@@ -108,6 +119,30 @@ func newJSONDocument(p *Plan, opts JSONOptions) *jsonDocument {
 	}
 	for _, a := range p.Actions {
 		doc.Actions = append(doc.Actions, newJSONAction(a))
+	}
+	if r := opts.Report; r != nil {
+		doc.Results = make([]jsonResult, 0, len(r.Results))
+		for _, res := range r.Results {
+			jr := jsonResult{Action: res.Action.Kind, Name: res.Action.Name, Status: res.Status, ID: res.ID, Etag: res.Etag}
+			if res.Err != nil {
+				jr.Error = res.Err.Error()
+			}
+			doc.Results = append(doc.Results, jr)
+		}
+		rc := CountResults(r)
+		applied := 0
+		for _, n := range rc.Applied {
+			applied += n
+		}
+		doc.Applied = &jsonApplied{
+			Complete:    rc.Failed == 0 && !rc.Interrupted,
+			Interrupted: rc.Interrupted,
+			Applied:     applied,
+			Unchanged:   rc.Unchanged,
+			Failed:      rc.Failed,
+			Skipped:     rc.Skipped,
+			NotStarted:  rc.NotStarted,
+		}
 	}
 	return doc
 }
@@ -118,9 +153,12 @@ func newJSONAction(a Action) jsonAction {
 		Name:    a.Name,
 		OldName: a.OldName,
 		ID:      a.ID,
+		OldID:   a.OldID,
 		File:    a.File,
 		Line:    a.Line,
 		Skipped: a.Skipped,
+		Note:    a.Note,
+		Error:   a.Error,
 		Changes: make([]jsonChange, 0, len(a.Changes)),
 	}
 	for _, c := range a.Changes {

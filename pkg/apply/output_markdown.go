@@ -23,6 +23,8 @@ type MarkdownOptions struct {
 	// [DefaultMarkdownSize]. A plan that does not fit lists only the first
 	// actions of each group and says how many it left out.
 	MaxSize int
+	// Report, when set, adds the outcome of an apply and its failures.
+	Report *Report
 }
 
 // WriteMarkdown writes the plan as a pull-request comment: a heading, the
@@ -40,7 +42,7 @@ func RenderMarkdown(p *Plan, opts MarkdownOptions) string {
 	if limit <= 0 {
 		limit = DefaultMarkdownSize
 	}
-	head := markdownHead(p, opts.Title)
+	head := markdownHead(p, opts.Title) + markdownResults(opts.Report, limit/4)
 	groups := groupActions(p)
 
 	full := head + markdownGroups(groups, -1, true)
@@ -145,13 +147,12 @@ func markdownGroups(groups []group, limit int, details bool) string {
 		var body strings.Builder
 		for _, a := range shown {
 			fmt.Fprintf(&body, "%s %s\n", g.symbol, describeAction(a))
-			if a.Skipped != "" {
-				fmt.Fprintf(&body, "    skipped: %s\n", printable(a.Skipped))
-			}
 			if details {
-				for _, c := range a.Changes {
-					fmt.Fprintf(&body, "    %s\n", describeChange(c))
+				for _, line := range actionDetails(a) {
+					fmt.Fprintf(&body, "    %s\n", line)
 				}
+			} else if a.Error != "" {
+				fmt.Fprintf(&body, "    error: %s\n", printable(a.Error))
 			}
 		}
 
@@ -181,4 +182,41 @@ func codeFence(s string) string {
 		}
 	}
 	return strings.Repeat("`", max(3, longest+1))
+}
+
+// markdownResults returns the outcome line of an apply and a section
+// listing the actions that failed or did not start, cut to about maxSize
+// characters. It returns "" for a nil report.
+func markdownResults(r *Report, maxSize int) string {
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n**%s**\n", CountResults(r).SummaryLine())
+
+	var lines []string
+	for _, res := range r.Results {
+		if res.Status == StatusFailed || res.Status == StatusNotStarted {
+			lines = append(lines, DescribeResult(res))
+		}
+	}
+	if len(lines) == 0 {
+		return b.String()
+	}
+	var body strings.Builder
+	shown := 0
+	for _, line := range lines {
+		if body.Len()+len(line) > maxSize {
+			break
+		}
+		body.WriteString(line + "\n")
+		shown++
+	}
+	fence := codeFence(body.String())
+	fmt.Fprintf(&b, "\n<details><summary>Not applied (%d)</summary>\n\n%s\n%s%s\n", len(lines), fence, body.String(), fence)
+	if shown < len(lines) {
+		fmt.Fprintf(&b, "\n… and %d more not shown.\n", len(lines)-shown)
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,10 +49,79 @@ var outputPlans = map[string]*Plan{
 		{Kind: Recreate, Name: "gone", ID: "c-10", File: "connections/gone.yaml", Line: 1,
 			Changes: []FieldChange{{Path: "auth.params.password", Sensitive: true, Unknown: true}}},
 	}},
+	"notes-and-errors": {Actions: []Action{
+		{Kind: Create, Name: "orders", File: "connections/orders.yaml", Line: 1,
+			Note: "completes an interrupted create"},
+		{Kind: Adopt, Name: "crm", File: "connections/crm.yaml", Line: 1,
+			Error: "2 connections are named crm (ids c-1, c-2); delete one or record the right id in the lock file"},
+	}},
 	"awkward-names": {Actions: []Action{
 		{Kind: Create, Name: "two\nlines", File: "connections/a.yaml", Line: 1},
 		{Kind: Create, Name: "fence ``` inside <b>", File: "connections/b.yaml", Line: 1},
 	}},
+}
+
+// appliedReport returns a report of the "mixed" plan in which one action
+// failed and one did not start.
+func appliedReport() *Report {
+	p := outputPlans["mixed"]
+	r := &Report{Plan: p}
+	for i, a := range p.Actions {
+		res := Result{Action: a, Status: StatusApplied, ID: fmt.Sprintf("id-%d", i), Etag: fmt.Sprintf("\"etag-%d\"", i)}
+		switch {
+		case a.Kind == NoChange:
+			res = Result{Action: a, Status: StatusUnchanged, ID: a.ID}
+		case a.Name == "sales":
+			res = Result{Action: a, Status: StatusFailed, ID: a.ID, Err: errors.New("update sales: 400 Bad Request: invalid port")}
+		case a.Name == "warehouse":
+			res = Result{Action: a, Status: StatusNotStarted}
+		}
+		r.Results = append(r.Results, res)
+	}
+	return r
+}
+
+func TestResultSummaryLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		report *Report
+		want   string
+	}{
+		{"failure", appliedReport(), "Apply failed: 1 created, 0 updated, 0 deleted, 1 adopted, 1 renamed, 1 failed, 1 not started"},
+		{"interrupted", &Report{Interrupted: true, Results: []Result{
+			{Action: Action{Kind: Create, Name: "a"}, Status: StatusApplied},
+			{Action: Action{Kind: Create, Name: "b"}, Status: StatusNotStarted},
+		}}, "Apply interrupted: 1 created, 0 updated, 0 deleted, 1 not started"},
+		{"complete", &Report{Results: []Result{
+			{Action: Action{Kind: Delete, Name: "a"}, Status: StatusApplied},
+			{Action: Action{Kind: NoChange, Name: "b"}, Status: StatusUnchanged},
+		}}, "Apply complete: 0 created, 0 updated, 1 deleted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CountResults(tt.report).SummaryLine(); got != tt.want {
+				t.Errorf("SummaryLine() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderReportGolden(t *testing.T) {
+	r := appliedReport()
+	var js, md bytes.Buffer
+	if err := WriteJSON(&js, r.Plan, JSONOptions{Report: r}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, r.Plan, MarkdownOptions{Report: r}); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, filepath.Join("testdata", "output", "report.json"), js.String())
+	checkGolden(t, filepath.Join("testdata", "output", "report.md"), md.String())
+	for _, out := range []string{js.String(), md.String()} {
+		if strings.Contains(out, canary) {
+			t.Errorf("report output shows a sensitive value:\n%s", out)
+		}
+	}
 }
 
 func TestCountsSummaryLine(t *testing.T) {
@@ -64,6 +134,7 @@ func TestCountsSummaryLine(t *testing.T) {
 		{"nothing to change", "no-changes", "Plan: 0 to create, 0 to update, 0 to delete"},
 		{"extras follow the three counts", "mixed", "Plan: 2 to create, 1 to update, 0 to delete, 1 to adopt, 1 to rename"},
 		{"skipped actions counted apart", "destructive", "Plan: 0 to create, 0 to update, 1 to delete, 1 to replace, 1 to recreate, 1 skipped"},
+		{"planning errors counted apart", "notes-and-errors", "Plan: 1 to create, 0 to update, 0 to delete, 1 with errors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

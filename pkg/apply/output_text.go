@@ -51,11 +51,8 @@ func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 		fmt.Fprintln(bw, paint(ansiBold, g.heading()))
 		for _, a := range g.actions {
 			fmt.Fprintf(bw, "  %s %s\n", paint(kindColor[a.Kind], g.symbol), describeAction(a))
-			if a.Skipped != "" {
-				fmt.Fprintf(bw, "      %s\n", paint(ansiYellow, "skipped: "+a.Skipped))
-			}
-			for _, c := range a.Changes {
-				fmt.Fprintf(bw, "      %s\n", describeChange(c))
+			for _, line := range actionDetails(a) {
+				fmt.Fprintf(bw, "      %s\n", line)
 			}
 		}
 		fmt.Fprintln(bw)
