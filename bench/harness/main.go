@@ -1,0 +1,166 @@
+// Command harness measures the apply binary against the emulator and against
+// the curl scripts a user would write instead, and writes the results to
+// docs/benchmarks.md with a throughput plot. bench/run builds and runs it.
+//
+// Usage:
+//
+//	harness run -apply BIN -out FILE -plot FILE [-quick] [-limits FILE] [-command TEXT]
+//	harness yamlparse DIR
+//
+// The yamlparse subcommand is the baseline of the plan benchmark: it parses
+// every manifest under DIR and nothing else, in its own process so that its
+// wall time and peak RSS are measured like those of apply.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// maxRunTime bounds a whole harness run; the full matrix takes about half of
+// it on a 2-core machine.
+const maxRunTime = 20 * time.Minute
+
+func main() {
+	if err := mainErr(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: harness run|yamlparse ...")
+	}
+	switch args[0] {
+	case "yamlparse":
+		if len(args) != 2 {
+			return errors.New("usage: harness yamlparse DIR")
+		}
+		n, err := parseYAMLDir(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("parsed %d documents\n", n)
+		return nil
+	case "run":
+		return runSuite(args[1:])
+	}
+	return fmt.Errorf("unknown subcommand %q: expected run or yamlparse", args[0])
+}
+
+func runSuite(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	applyBin := fs.String("apply", "", "path of the apply binary to measure (required)")
+	out := fs.String("out", "docs/benchmarks.md", "Markdown file to write")
+	plotPath := fs.String("plot", "docs/benchmarks-throughput.png", "PNG file of the throughput plot")
+	limits := fs.String("limits", "bench/limits.md", "Markdown file copied into the \"What limits it\" section")
+	quick := fs.Bool("quick", false, "run a small matrix to check the harness; its numbers are not comparable")
+	commandText := fs.String("command", "bench/run", "command line shown in the report")
+	keep := fs.Bool("keep", false, "keep the scratch directory with every log and lock file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *applyBin == "" {
+		return errors.New("run: -apply is required")
+	}
+	if *quick {
+		// A quick run must not overwrite the published report unless asked to.
+		explicit := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+		dir := filepath.Join(os.TempDir(), "apply-bench-quick")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if !explicit["out"] {
+			*out = filepath.Join(dir, "benchmarks.md")
+		}
+		if !explicit["plot"] {
+			*plotPath = filepath.Join(dir, "benchmarks-throughput.png")
+		}
+	}
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bin, err := filepath.Abs(*applyBin)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "apply-bench-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintln(os.Stderr, "harness: scratch directory", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), maxRunTime)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer children.killAll()
+
+	cfg := fullConfig()
+	if *quick {
+		cfg = quickConfig()
+	}
+	s := &suite{cfg: cfg, applyBin: bin, self: self, work: work}
+	s.res = results{
+		Started:    time.Now(),
+		Create:     map[int]map[int]runResult{},
+		Sequential: map[int]runResult{},
+		Xargs:      map[int]runResult{},
+	}
+	for _, n := range cfg.CreateSizes {
+		s.res.Create[n] = map[int]runResult{}
+	}
+
+	s.logf("writing manifests and request bodies to %s", work)
+	if err := s.prepare(); err != nil {
+		return err
+	}
+	s.logf("latency-bound runs (parallelism 1 and the sequential curl loop), side by side")
+	s.runLatencyBound(ctx)
+	s.logf("parallel runs, one at a time")
+	s.runParallel(ctx)
+	s.runNoop(ctx)
+	s.runRate(ctx)
+	s.runPlans(ctx)
+	s.res.Finished = time.Now()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("run stopped before the end: %w", err)
+	}
+
+	limitsText, err := os.ReadFile(*limits)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	rep := report{
+		Cfg:      cfg,
+		Res:      &s.res,
+		Machine:  describeMachine(),
+		Command:  *commandText,
+		Quick:    *quick,
+		PlotFile: filepath.Base(*plotPath),
+		Limits:   string(limitsText),
+	}
+	if err := os.WriteFile(*out, []byte(rep.markdown()), 0o644); err != nil {
+		return err
+	}
+	if err := drawThroughput(cfg, &s.res, *plotPath); err != nil {
+		return fmt.Errorf("draw %s: %w", *plotPath, err)
+	}
+	s.logf("wrote %s and %s", *out, *plotPath)
+	return nil
+}
