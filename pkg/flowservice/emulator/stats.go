@@ -12,7 +12,7 @@ import (
 type Stats struct {
 	Requests       int64            `json:"requests"`
 	ByMethod       map[string]int64 `json:"byMethod"`
-	ByStatus       map[int]int64    `json:"byStatus"` // responses sent, by HTTP status
+	ByStatus       map[int]int64    `json:"byStatus"`       // responses sent, by HTTP status
 	RateLimited    int64            `json:"rateLimited"`    // 429 responses
 	InjectedErrors int64            `json:"injectedErrors"` // injected 500 and 503 responses
 	LostResponses  int64            `json:"lostResponses"`  // responses dropped after the change was committed
