@@ -1,16 +1,36 @@
 package spec
 
-// Position is a place in a manifest file. Line and Col are 1-based.
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+)
+
+// Position is a place in a manifest file. Line and Col are 1-based, and Col
+// counts characters (runes), as editors do. A zero Line means the whole file.
 type Position struct {
 	File string
 	Line int
 	Col  int
 }
 
+// String formats the position as "file:line:col", leaving out the parts that
+// are unknown.
+func (p Position) String() string {
+	switch {
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return p.File + ":" + strconv.Itoa(p.Line)
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+}
+
 // SpecRef identifies a connection spec and its version.
 type SpecRef struct {
 	ID      string
-	Version string
+	Version string // "1.0" when the manifest leaves it out
 }
 
 // Auth is the auth block of a manifest: the name of one of the connection
@@ -20,12 +40,17 @@ type Auth struct {
 	Params   map[string]Value
 }
 
+// KindConnection is the kind of a manifest that describes a base connection,
+// and the kind of a manifest that has no kind field.
+const KindConnection = "Connection"
+
 // Manifest is one resolved, validated connection manifest.
 type Manifest struct {
 	Pos            Position // position of the document's first key
 	Kind           string   // "Connection"; the default when the field is absent
 	Name           string
 	Description    string
+	HasDescription bool   // whether the description field is present, even if empty
 	RenamedFrom    string // previous name, empty unless the manifest was renamed
 	ConnectionSpec SpecRef
 	Auth           Auth
@@ -35,17 +60,30 @@ type Manifest struct {
 	AuthChecked bool
 
 	// Fields maps a field path such as "auth.params.port" to the position
-	// of its value, for errors found after loading.
+	// of its value, for errors found after loading. Mappings have entries
+	// too ("auth", "auth.params"), at the position of their first key.
 	Fields map[string]Position
+
+	// Keys maps a field path to the position of its key, for errors about
+	// the key itself, such as an unknown param.
+	Keys map[string]Position
 }
 
 // Value is one scalar auth param, as written in the manifest after
 // substitution. Text is never re-parsed: "03306" stays "03306".
+//
+// Every printed form of a sensitive value (fmt verbs, JSON, text, slog)
+// shows a redaction marker and the names of the variables it came from.
 type Value struct {
 	plain      string
 	secret     Secret
 	sensitive  bool
 	unresolved []string // names of unset variables, in a dry run that allows them
+
+	// segments is the scalar split at its variable references, kept so that
+	// a connection string can be checked for variables that change its
+	// structure. Nil for values without variables.
+	segments []segment
 }
 
 // PlainValue returns a non-sensitive value.
@@ -66,7 +104,8 @@ func (v Value) Sensitive() bool { return v.sensitive }
 // Unresolved returns the names of the unset variables in the value, if any.
 func (v Value) Unresolved() []string { return v.unresolved }
 
-// Reveal returns the text to send to the API.
+// Reveal returns the text to send to the API. For an unresolved value it
+// returns "", so callers must check [Value.Unresolved] before sending.
 func (v Value) Reveal() string {
 	if v.sensitive {
 		return v.secret.Reveal()
@@ -91,14 +130,40 @@ func (v Value) GoString() string {
 	return "spec.PlainValue(" + quote(v.plain) + ")"
 }
 
+// Format prints a sensitive value as the redaction marker for every verb,
+// including %d and %x, which would otherwise print the struct's fields. A
+// plain value prints as its text.
+func (v Value) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprint(f, v.GoString())
+	case v.sensitive:
+		v.secret.Format(f, verb)
+	default:
+		fmt.Fprintf(f, fmt.FormatString(f, verb), v.plain)
+	}
+}
+
 // MarshalJSON encodes a plain value as its text and a sensitive one as the
 // redaction marker.
 func (v Value) MarshalJSON() ([]byte, error) {
 	if v.sensitive {
 		return v.secret.MarshalJSON()
 	}
-	return []byte(quote(v.plain)), nil
+	return json.Marshal(v.plain)
 }
 
 // MarshalText implements [encoding.TextMarshaler] with the same redaction.
 func (v Value) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// LogValue implements [slog.LogValuer] with the same redaction.
+func (v Value) LogValue() slog.Value { return slog.StringValue(v.String()) }
+
+// markSensitive returns v as a sensitive value, keeping its text. source
+// names the value in the redaction marker when no variable does.
+func (v Value) markSensitive(source string) Value {
+	if v.sensitive {
+		return v
+	}
+	return Value{secret: NewSecret(source, v.plain), sensitive: true}
+}

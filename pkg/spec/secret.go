@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -50,7 +51,7 @@ func (s Secret) Format(f fmt.State, verb rune) {
 }
 
 // MarshalJSON encodes the redaction marker as a JSON string.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(fmt.Sprintf("%q", s.redacted())), nil }
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.redacted()) }
 
 // MarshalText returns the redaction marker, which covers YAML and XML encoders.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil }
