@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	harness run -apply BIN -out FILE -plot FILE [-quick] [-limits FILE] [-command TEXT]
+//	harness run -apply BIN -measure BIN -out FILE -plot FILE [-quick] [-limits FILE] [-command TEXT]
 //	harness yamlparse DIR
 //
 // The yamlparse subcommand is the baseline of the plan benchmark: it parses
@@ -59,6 +59,7 @@ func mainErr(args []string) error {
 func runSuite(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	applyBin := fs.String("apply", "", "path of the apply binary to measure (required)")
+	measureBin := fs.String("measure", "", "path of the trampoline built from bench/measure (required)")
 	out := fs.String("out", "docs/benchmarks.md", "Markdown file to write")
 	plotPath := fs.String("plot", "docs/benchmarks-throughput.png", "PNG file of the throughput plot")
 	limits := fs.String("limits", "bench/limits.md", "Markdown file copied into the \"What limits it\" section")
@@ -68,8 +69,12 @@ func runSuite(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *applyBin == "" {
-		return errors.New("run: -apply is required")
+	if *applyBin == "" || *measureBin == "" {
+		return errors.New("run: -apply and -measure are required")
+	}
+	var err error
+	if measurePath, err = filepath.Abs(*measureBin); err != nil {
+		return err
 	}
 	if *quick {
 		// A quick run must not overwrite the published report unless asked to.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,14 +37,31 @@ type command struct {
 	Timeout time.Duration
 }
 
+// measurePath is the trampoline binary built from bench/measure.
+var measurePath string
+
 // run starts c in its own process group, waits for it and returns its cost.
 // When ctx ends or the timeout passes, the whole group is killed. A non-zero
 // exit status is returned as an error together with the measurement.
+//
+// The child runs under the trampoline (bench/measure), which starts it and
+// reports its wall time and rusage. The kernel's peak RSS of a process
+// includes the memory of the process that forked it, up to the exec, so a
+// child forked straight from the harness would report at least the harness's
+// own RSS. The trampoline is small, so the floor it adds is about 2.5 MB.
 func run(ctx context.Context, c command) (Measurement, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 
-	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
+	usage, err := os.CreateTemp("", "apply-bench-rusage-")
+	if err != nil {
+		return Measurement{}, err
+	}
+	usage.Close()
+	defer os.Remove(usage.Name())
+
+	args := append([]string{usage.Name(), c.Path}, c.Args...)
+	cmd := exec.CommandContext(ctx, measurePath, args...)
 	cmd.Env = c.Env
 	cmd.Dir = c.Dir
 	cmd.Stdout = c.Stdout
@@ -57,15 +75,14 @@ func run(ctx context.Context, c command) (Measurement, error) {
 		return Measurement{}, fmt.Errorf("start %s: %w", c.Path, err)
 	}
 	children.add(cmd.Process.Pid)
-	err := cmd.Wait()
+	err = cmd.Wait()
 	wall := time.Since(start)
 	children.remove(cmd.Process.Pid)
 
-	m := Measurement{Wall: wall}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.MaxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
-		m.User = time.Duration(ru.Utime.Nano())
-		m.Sys = time.Duration(ru.Stime.Nano())
+	m, readErr := readMeasurement(usage.Name())
+	if readErr != nil {
+		// The trampoline was killed before it could report; keep the wall time.
+		m = Measurement{Wall: wall}
 	}
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return m, fmt.Errorf("%s %s: timed out after %s", c.Path, strings.Join(c.Args, " "), c.Timeout)
@@ -73,7 +90,28 @@ func run(ctx context.Context, c command) (Measurement, error) {
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %w", c.Path, strings.Join(c.Args, " "), err)
 	}
-	return m, nil
+	return m, readErr
+}
+
+// readMeasurement reads the JSON the trampoline writes.
+func readMeasurement(path string) (Measurement, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Measurement{}, err
+	}
+	var u struct {
+		Wall      time.Duration
+		MaxRSSKiB int64
+		User      time.Duration
+		Sys       time.Duration
+	}
+	if err := json.Unmarshal(b, &u); err != nil {
+		return Measurement{}, fmt.Errorf("read measurement: %w", err)
+	}
+	if u.Wall == 0 {
+		return Measurement{}, errors.New("read measurement: the trampoline exited before its child")
+	}
+	return Measurement{Wall: u.Wall, MaxRSS: u.MaxRSSKiB * 1024, User: u.User, Sys: u.Sys}, nil
 }
 
 func killGroup(pid int) error {

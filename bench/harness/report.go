@@ -73,9 +73,12 @@ func (r *report) method(b *strings.Builder) {
   in-memory state, listening on 127.0.0.1. Every request waits %[2]s in the
   emulator before it is answered.
 - Wall time runs from the start of the measured process to its exit. Peak RSS
-  is the ru_maxrss the kernel reports when the process exits. For the curl
-  scripts that is the largest single process of the script (bash or one curl),
-  not the sum of the curl processes running at once.
+  is the ru_maxrss the kernel reports when the process exits. Every measured
+  process is started by a small trampoline (bench/measure) because ru_maxrss
+  also counts the memory of the process that forked the child; the floor the
+  trampoline adds is about 2.5 MB. For the curl scripts peak RSS is that of the
+  largest single process of the script (bash or one curl), not the sum of the
+  curl processes running at once.
 - The ideal of N creates at parallelism p is ceil(N / p) × %[2]s: every request
   takes exactly the latency and nothing else costs time.
 - After every create run the harness checks the exit status and that the
