@@ -1,0 +1,255 @@
+package apply
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// lockVersion is the format version written to, and accepted from, the
+// lock file. Keep in sync with docs/lock-file.md.
+const lockVersion = 1
+
+// lockHeader is the first field of every lock file, telling readers that
+// apply rewrites the file whole.
+const lockHeader = "Maintained by apply, which rewrites this file whole: do not edit it by hand."
+
+// lockFile is the decoded lock file.
+type lockFile struct {
+	Target  Target
+	Entries map[string]*lockEntry // by manifest name
+}
+
+// lockEntry records one connection that apply manages.
+type lockEntry struct {
+	Name           string
+	ID             string // empty while Pending
+	ConnectionSpec specRef
+	AuthSpecName   string
+	Digest         string // the manifest's digest when last applied; holds no secret
+
+	// SecretHMAC is a keyed HMAC of the sensitive params last sent, and
+	// SecretKeyID identifies the key it was computed with. Both are empty
+	// when no key was given or the sensitive params were never sent.
+	SecretHMAC  string
+	SecretKeyID string
+
+	// Pending marks a create whose request may have been sent but whose
+	// id is not recorded yet. The next run resolves it by name.
+	Pending bool
+
+	// Replaces is the connection that a replace deletes once this entry's
+	// connection exists.
+	Replaces string
+}
+
+type specRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version,omitempty"`
+}
+
+func newLockFile(t Target) *lockFile {
+	return &lockFile{Target: t, Entries: make(map[string]*lockEntry)}
+}
+
+// clone returns a deep copy of l, so that the executor can change entries
+// while a snapshot is being encoded.
+func (l *lockFile) clone() *lockFile {
+	c := newLockFile(l.Target)
+	for name, e := range l.Entries {
+		copied := *e
+		c.Entries[name] = &copied
+	}
+	return c
+}
+
+// The wire form fixes the field order of the normal form. Keep in sync
+// with decodeLock and docs/lock-file.md.
+type lockDoc struct {
+	Header      string     `json:"//"`
+	Version     int        `json:"version"`
+	Endpoint    string     `json:"endpoint"`
+	OrgID       string     `json:"orgId"`
+	Sandbox     string     `json:"sandbox"`
+	Connections []entryDoc `json:"connections"`
+}
+
+type entryDoc struct {
+	Name           string  `json:"name"`
+	ID             string  `json:"id,omitempty"`
+	ConnectionSpec specRef `json:"connectionSpec"`
+	AuthSpecName   string  `json:"authSpecName,omitempty"`
+	Digest         string  `json:"digest,omitempty"`
+	SecretHMAC     string  `json:"secretHmac,omitempty"`
+	SecretKeyID    string  `json:"secretKeyId,omitempty"`
+	Pending        bool    `json:"pending,omitempty"`
+	Replaces       string  `json:"replaces,omitempty"`
+}
+
+// encode returns the normal form of l: two-space indented JSON, entries
+// sorted by name, fields in a fixed order, a trailing newline and nothing
+// that depends on when it was written.
+func (l *lockFile) encode() []byte {
+	doc := lockDoc{
+		Header:      lockHeader,
+		Version:     lockVersion,
+		Endpoint:    l.Target.Endpoint,
+		OrgID:       l.Target.OrgID,
+		Sandbox:     l.Target.Sandbox,
+		Connections: make([]entryDoc, 0, len(l.Entries)),
+	}
+	for _, e := range l.Entries {
+		doc.Connections = append(doc.Connections, entryDoc(*e))
+	}
+	sort.Slice(doc.Connections, func(i, j int) bool {
+		return doc.Connections[i].Name < doc.Connections[j].Name
+	})
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		// Only strings, ints and bools go in, which always encode.
+		panic(fmt.Sprintf("encode lock file: %v", err))
+	}
+	return buf.Bytes()
+}
+
+// decodeLock parses a lock file strictly: a syntax error, an unknown or
+// repeated field, a value of the wrong type, an unsupported version, a
+// repeated name or id, or an entry that is neither recorded nor pending is
+// an error giving its line and column.
+func decodeLock(data []byte) (*lockFile, error) {
+	r := newStrictReader(data)
+	l := newLockFile(Target{})
+	version := -1
+	ids := make(map[string]string) // id -> name, to reject an id listed twice
+
+	err := r.object(func(key string, at int64) error {
+		var err error
+		switch key {
+		case "//":
+			_, err = r.str()
+		case "version":
+			var v int64
+			v, err = r.integer()
+			version = int(v)
+			if err == nil && v != lockVersion {
+				if v > lockVersion {
+					return r.errorf(at, "version %d is newer than this apply supports (%d): upgrade apply", v, lockVersion)
+				}
+				return r.errorf(at, "unsupported version %d (want %d)", v, lockVersion)
+			}
+		case "endpoint":
+			l.Target.Endpoint, err = r.str()
+		case "orgId":
+			l.Target.OrgID, err = r.str()
+		case "sandbox":
+			l.Target.Sandbox, err = r.str()
+		case "connections":
+			err = r.array(func(at int64) error {
+				e, err := decodeEntry(r)
+				if err != nil {
+					return err
+				}
+				if err := checkEntry(e); err != nil {
+					return r.errorf(at, "connection %q: %v", e.Name, err)
+				}
+				if _, dup := l.Entries[e.Name]; dup {
+					return r.errorf(at, "connection %q is listed twice", e.Name)
+				}
+				if other, dup := ids[e.ID]; dup && e.ID != "" {
+					return r.errorf(at, "connections %q and %q have the same id %s", other, e.Name, e.ID)
+				}
+				l.Entries[e.Name] = e
+				ids[e.ID] = e.Name
+				return nil
+			})
+		default:
+			return r.errorf(at, "unknown field %q", key)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.end(); err != nil {
+		return nil, err
+	}
+	if version < 0 {
+		return nil, r.errorf(0, "missing field \"version\"")
+	}
+	return l, nil
+}
+
+func decodeEntry(r *strictReader) (*lockEntry, error) {
+	e := new(lockEntry)
+	err := r.object(func(key string, at int64) error {
+		var err error
+		switch key {
+		case "name":
+			e.Name, err = r.str()
+		case "id":
+			e.ID, err = r.str()
+		case "connectionSpec":
+			err = r.object(func(key string, at int64) error {
+				var err error
+				switch key {
+				case "id":
+					e.ConnectionSpec.ID, err = r.str()
+				case "version":
+					e.ConnectionSpec.Version, err = r.str()
+				default:
+					return r.errorf(at, "unknown field %q", "connectionSpec."+key)
+				}
+				return err
+			})
+		case "authSpecName":
+			e.AuthSpecName, err = r.str()
+		case "digest":
+			e.Digest, err = r.str()
+		case "secretHmac":
+			e.SecretHMAC, err = r.str()
+		case "secretKeyId":
+			e.SecretKeyID, err = r.str()
+		case "pending":
+			e.Pending, err = r.boolean()
+		case "replaces":
+			e.Replaces, err = r.str()
+		default:
+			return r.errorf(at, "unknown field %q", key)
+		}
+		return err
+	})
+	return e, err
+}
+
+// checkEntry returns what makes e inconsistent, or nil.
+func checkEntry(e *lockEntry) error {
+	var problems []string
+	if e.Name == "" {
+		problems = append(problems, "missing name")
+	}
+	if e.ConnectionSpec.ID == "" {
+		problems = append(problems, "missing connectionSpec.id")
+	}
+	if e.Pending && e.ID != "" {
+		problems = append(problems, "a pending entry has no id yet, but id is set")
+	}
+	if !e.Pending && e.ID == "" {
+		problems = append(problems, "missing id (only a pending entry has none)")
+	}
+	if (e.SecretHMAC == "") != (e.SecretKeyID == "") {
+		problems = append(problems, "secretHmac and secretKeyId must be set together")
+	}
+	if e.Replaces != "" && e.Replaces == e.ID {
+		problems = append(problems, "an entry cannot replace itself")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(problems, "; "))
+}
