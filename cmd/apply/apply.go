@@ -1,0 +1,439 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/apply-cli/apply/pkg/apply"
+	"github.com/apply-cli/apply/pkg/flowservice"
+	"github.com/apply-cli/apply/pkg/spec"
+)
+
+// defaultLockPath is the lock file of a run against a real endpoint,
+// relative to the working directory.
+const defaultLockPath = "apply.lock.json"
+
+// applyOptions are the flags of the apply command.
+type applyOptions struct {
+	paths            pathList
+	dryRun           bool
+	parallelism      int
+	prune            bool
+	allowReplace     bool
+	updateSecrets    bool
+	failFast         bool
+	refresh          bool
+	lockPath         string
+	lockTimeout      time.Duration
+	output           formatValue
+	outputFiles      outputFileList
+	detailedExitcode bool
+	endpoint         string
+	sandbox          string
+	org              string
+	rateLimit        float64
+	verify           bool
+	verifyTimeout    time.Duration
+	emulator         bool
+	allowUnresolved  bool
+	verbose          bool
+}
+
+func applyFlags(o *applyOptions) *flagSet {
+	f := newFlagSet("apply")
+	f.add(&o.paths, "<path>", "manifest file or directory of manifests; repeat for several (required)", "f", "filename")
+	f.boolVar(&o.dryRun, false, "print the plan and change nothing, neither remotely nor in the lock file", "dry-run")
+	f.intVar(&o.parallelism, apply.DefaultParallelism, "<n>", "maximum number of concurrent API requests (default 10)", "parallelism")
+	f.boolVar(&o.prune, false, "delete connections recorded in the lock file that no manifest declares", "prune")
+	f.boolVar(&o.allowReplace, false, "replace connections whose connection spec changed (delete, then create with a new id)", "allow-replace")
+	f.boolVar(&o.updateSecrets, false, "send sensitive params even when no change is detected", "update-secrets")
+	f.boolVar(&o.failFast, false, "start no new action after the first failure", "fail-fast")
+	f.boolVar(&o.refresh, true, "read the remote state while planning; --refresh=false plans offline from the lock file (only with --dry-run; default true)", "refresh")
+	f.stringVar(&o.lockPath, "", "<file>", "lock file (default "+defaultLockPath+", or "+emulatorLockPath+" with --emulator)", "lock")
+	f.durationVar(&o.lockTimeout, 30*time.Second, "<duration>", "how long to wait for another run to release the lock file (default 30s)", "lock-timeout")
+	f.add(&o.output, "{text|json|markdown}", "form of the result written to stdout (default text)", "o", "output")
+	f.add(&o.outputFiles, "<format>=<file>", "also write the result in this form to a file, such as markdown=plan.md; repeat for several", "output-file")
+	f.boolVar(&o.detailedExitcode, false, fmt.Sprintf("with --dry-run, exit %d when the plan has changes and 0 when it has none", exitChanges), "detailed-exitcode")
+	f.stringVar(&o.endpoint, "", "<url>", "Flow Service gateway URL (default $"+envEndpoint+" or "+defaultEndpoint+")", "endpoint")
+	f.stringVar(&o.sandbox, "", "<name>", "sandbox name (default $"+envSandbox+" or "+defaultSandbox+")", "sandbox")
+	f.stringVar(&o.org, "", "<id>", "IMS organization id (default $"+envOrgID+")", "org")
+	f.floatVar(&o.rateLimit, 0, "<n>", "maximum API requests per second (default 0, no limit)", "rate-limit")
+	f.boolVar(&o.verify, false, "check MySQL and MariaDB sources against the real database before planning, and stop if one fails", "verify")
+	f.durationVar(&o.verifyTimeout, 10*time.Second, "<duration>", "connect timeout of each --verify check (default 10s)", "verify-timeout")
+	f.boolVar(&o.emulator, false, "run against an in-process emulator whose state persists in "+emulatorDir+"/; needs no account", "emulator")
+	f.boolVar(&o.allowUnresolved, false, "with --dry-run, plan even when variables that manifests reference are unset, showing them as unresolved", "allow-unresolved")
+	f.boolVar(&o.verbose, false, "write debug logs to stderr (secrets and tokens are never logged)", "v", "verbose")
+	return f
+}
+
+func applyCommand() *command {
+	return &command{
+		name:    "apply",
+		usage:   "-f <path>... [flags]",
+		summary: "plan and apply connection manifests (the default command)",
+		help: `Apply compares the manifests with the lock file and the connections in
+Adobe Experience Platform, prints the plan, then creates, updates, adopts,
+renames and (with --prune and --allow-replace) deletes and replaces
+connections to match. The lock file maps each manifest name to its
+connection id.
+
+Exit status: 0 success; 1 failure, including a partial apply and invalid
+manifests; 2 invalid command line; 3 changes pending (only with
+--dry-run --detailed-exitcode).
+
+The result (the plan and the summary, or the JSON or Markdown document)
+is written to stdout; progress, warnings, logs and errors go to stderr.
+
+Examples:
+  # Try it against the built-in emulator, with no account:
+  apply -f examples/connections/ --emulator
+
+  # Show what would change:
+  apply -f connections/ --dry-run
+
+  # Plan for a pull request: text to the log, Markdown for a comment:
+  apply -f connections/ --dry-run --output-file markdown=plan.md
+
+  # Plan offline from the lock file, without credentials:
+  apply -f connections/ --dry-run --refresh=false --allow-unresolved
+
+  # Apply, deleting connections whose manifests were removed:
+  apply -f connections/ --prune`,
+		flags: func() *flagSet { return applyFlags(&applyOptions{}) },
+		run:   runApply,
+	}
+}
+
+// validate checks the options against each other and returns every
+// problem found.
+func (o *applyOptions) validate(f *flagSet) []string {
+	var problems []string
+	if len(o.paths) == 0 {
+		problems = append(problems, "missing -f: name at least one manifest file or directory")
+	}
+	if o.parallelism < 1 {
+		problems = append(problems, fmt.Sprintf("invalid --parallelism %d: want at least 1", o.parallelism))
+	}
+	if o.lockTimeout < 0 {
+		problems = append(problems, fmt.Sprintf("invalid --lock-timeout %s: want 0 or more", o.lockTimeout))
+	}
+	if o.rateLimit < 0 {
+		problems = append(problems, fmt.Sprintf("invalid --rate-limit %g: want 0 (no limit) or more requests per second", o.rateLimit))
+	}
+	if o.verifyTimeout <= 0 {
+		problems = append(problems, fmt.Sprintf("invalid --verify-timeout %s: want more than 0", o.verifyTimeout))
+	}
+	if !o.refresh && !o.dryRun {
+		problems = append(problems, "--refresh=false needs --dry-run: applying needs the remote state")
+	}
+	if o.detailedExitcode && !o.dryRun {
+		problems = append(problems, "--detailed-exitcode needs --dry-run")
+	}
+	if o.allowUnresolved && !o.dryRun {
+		problems = append(problems, "--allow-unresolved needs --dry-run: applying needs every value")
+	}
+	if o.allowUnresolved && o.verify {
+		problems = append(problems, "--allow-unresolved and --verify cannot be combined: verifying needs every value")
+	}
+	if o.emulator && o.endpoint != "" {
+		problems = append(problems, "--emulator and --endpoint cannot be combined")
+	}
+	if o.emulator && !o.refresh {
+		problems = append(problems, "--emulator and --refresh=false cannot be combined")
+	}
+	if f.isSet("verify-timeout") && !o.verify {
+		problems = append(problems, "--verify-timeout needs --verify")
+	}
+	seen := make(map[string]bool)
+	for _, of := range o.outputFiles {
+		if seen[of.path] {
+			problems = append(problems, fmt.Sprintf("--output-file names %s twice", of.path))
+		}
+		seen[of.path] = true
+	}
+	return problems
+}
+
+func runApply(ctx context.Context, e *env, args []string) error {
+	o := &applyOptions{output: formatValue(apply.FormatText)}
+	f := applyFlags(o)
+	problems, help := f.parse(args)
+	if help {
+		printCommandHelp(e.stdout, applyCommand())
+		return nil
+	}
+	problems = append(problems, o.validate(f)...)
+	if len(problems) > 0 {
+		return &usageError{command: "apply", problems: problems}
+	}
+	if o.output == "" {
+		o.output = formatValue(apply.FormatText)
+	}
+	logger := newLogger(e.stderr, o.verbose)
+
+	// Settle where the run goes and with which credentials, before any
+	// file is read or any request is sent.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	conn, err := connect(ctx, e, o, logger)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
+
+	// Load and validate the manifests.
+	lookup := e.lookupEnv
+	if o.emulator {
+		lookup = conn.placeholders.lookup
+	}
+	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: lookup, AllowUnresolved: o.allowUnresolved})
+	if err != nil {
+		return err
+	}
+	if o.emulator {
+		conn.placeholders.warn(e.stderr)
+	}
+
+	if o.verify {
+		if err := verifyManifests(ctx, e, loaded.Manifests, o.parallelism, o.verifyTimeout); err != nil {
+			return err
+		}
+	}
+
+	// Plan.
+	session, err := apply.Open(ctx, apply.Config{
+		Client:        conn.client,
+		Target:        conn.target,
+		LockPath:      conn.lockPath,
+		LockTimeout:   o.lockTimeout,
+		LockKey:       conn.lockKey,
+		Parallelism:   o.parallelism,
+		Prune:         o.prune,
+		AllowReplace:  o.allowReplace,
+		UpdateSecrets: o.updateSecrets,
+		FailFast:      o.failFast,
+		Refresh:       o.refresh,
+		DryRun:        o.dryRun,
+		Logger:        logger,
+		OnEvent:       conn.progress.event,
+	})
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+
+	stop := make(chan struct{})
+	interrupted := watchInterrupts(e, stop, cancel)
+	defer interrupted.release()
+
+	plan, planErr := session.Plan(ctx, loaded.Manifests)
+	if plan == nil {
+		return planErr
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	out := newResultWriter(e, o)
+	if o.dryRun || planErr != nil {
+		if err := out.write(plan, nil); err != nil {
+			return err
+		}
+		if planErr != nil {
+			return planErr
+		}
+		if o.detailedExitcode && plan.HasChanges() {
+			return errChangesPending
+		}
+		return nil
+	}
+
+	// Apply. The text plan is shown first, so that the reader sees what
+	// is about to happen while progress runs on stderr.
+	if err := out.writePlanFirst(plan); err != nil {
+		return err
+	}
+	interrupted.applying()
+	conn.progress.start(plan)
+	report, applyErr := session.Apply(ctx, plan, stop)
+	conn.progress.finish()
+	if report != nil {
+		printFailures(e, report)
+		if err := out.write(plan, report); err != nil {
+			return err
+		}
+	}
+	if applyErr != nil {
+		if report != nil {
+			return errShown
+		}
+		return applyErr
+	}
+	return nil
+}
+
+// printFailures writes one line per failed action to stderr.
+func printFailures(e *env, r *apply.Report) {
+	for _, res := range r.Results {
+		if res.Status == apply.StatusFailed {
+			fmt.Fprintf(e.stderr, "error: %s\n", apply.DescribeResult(res))
+		}
+	}
+	if r.Interrupted {
+		fmt.Fprintln(e.stderr, "apply: interrupted; the lock file records every action that completed, and the next run continues from there")
+	}
+}
+
+// interruptWatch turns SIGINT and SIGTERM into a graceful stop, then a
+// cancellation.
+type interruptWatch struct {
+	mu       sync.Mutex
+	inApply  bool
+	done     chan struct{}
+	released sync.Once
+}
+
+// watchInterrupts handles interrupts until release is called. While
+// planning, an interrupt cancels ctx. While applying, the first closes
+// stop, so that no new action starts and the lock file is written, and the
+// second cancels the requests in flight.
+func watchInterrupts(e *env, stop chan struct{}, cancel context.CancelFunc) *interruptWatch {
+	w := &interruptWatch{done: make(chan struct{})}
+	if e.interrupts == nil {
+		return w
+	}
+	go func() {
+		count := 0
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-e.interrupts:
+			}
+			count++
+			w.mu.Lock()
+			inApply := w.inApply
+			w.mu.Unlock()
+			switch {
+			case inApply && count == 1:
+				fmt.Fprintln(e.stderr, "apply: interrupt received; finishing the running actions and writing the lock file (interrupt again to cancel them)")
+				close(stop)
+			default:
+				fmt.Fprintln(e.stderr, "apply: interrupt received; cancelling")
+				cancel()
+				return
+			}
+		}
+	}()
+	return w
+}
+
+func (w *interruptWatch) applying() {
+	w.mu.Lock()
+	w.inApply = true
+	w.mu.Unlock()
+}
+
+func (w *interruptWatch) release() { w.released.Do(func() { close(w.done) }) }
+
+// loadManifests loads the manifests and prints their warnings. Invalid
+// manifests are printed one problem per line, and as annotations under
+// GitHub Actions; the error returned is then errShown.
+func loadManifests(e *env, paths []string, opts spec.LoadOptions) (*spec.Result, error) {
+	res, err := spec.Load(paths, opts)
+	var list spec.ErrorList
+	if errors.As(err, &list) {
+		for _, problem := range list {
+			fmt.Fprintln(e.stderr, problem.Error())
+		}
+		annotate(e, "error", list)
+		fmt.Fprintf(e.stderr, "apply: %s found in the manifests\n", countNoun(len(list), "problem"))
+		return nil, errShown
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w.Error())
+	}
+	annotate(e, "warning", res.Warnings)
+	return res, nil
+}
+
+// connection is where a run sends its requests and keeps its lock file.
+type connection struct {
+	client       *flowservice.Client // nil for an offline plan
+	target       apply.Target
+	lockPath     string
+	lockKey      []byte
+	placeholders *placeholderEnv // set with --emulator
+	progress     *progress
+	close        func()
+}
+
+// connect resolves the target and credentials and builds the client, or
+// starts the emulator with --emulator. It sends no request.
+func connect(ctx context.Context, e *env, o *applyOptions, logger *slog.Logger) (*connection, error) {
+	conn := &connection{
+		lockPath: firstSet(o.lockPath, defaultLockPath),
+		progress: newProgress(e),
+		close:    func() {},
+	}
+	if key := e.getenv(envLockKey); key != "" {
+		conn.lockKey = []byte(key)
+	}
+	if o.emulator {
+		return connectEmulator(ctx, e, o, conn, logger)
+	}
+
+	t, problems := resolveTarget(e, o.endpoint, o.org, o.sandbox)
+	conn.target = apply.Target{Endpoint: t.endpoint, OrgID: t.orgID, Sandbox: t.sandbox}
+	if !o.refresh {
+		// An offline plan reads only the lock file, so it needs no
+		// credentials. The session compares only the target fields that
+		// are set, so defaults are left out: a fork's pull request that
+		// sets nothing is still planned against the lock file's target.
+		conn.target = apply.Target{
+			Endpoint: firstSet(o.endpoint, e.getenv(envEndpoint)),
+			OrgID:    t.orgID,
+			Sandbox:  firstSet(o.sandbox, e.getenv(envSandbox)),
+		}
+		if len(problems) > 0 {
+			return nil, &configError{problems}
+		}
+		return conn, nil
+	}
+	creds, credProblems := resolveCredentials(e, t)
+	problems = append(problems, credProblems...)
+	if len(problems) > 0 {
+		return nil, &configError{problems}
+	}
+	client, err := newClient(t, creds, o.rateLimit, logger)
+	if err != nil {
+		return nil, err
+	}
+	conn.client = client
+	return conn, nil
+}
+
+// configError lists missing or invalid settings from the environment.
+type configError struct{ problems []string }
+
+func (e *configError) Error() string {
+	s := "configuration is incomplete:"
+	for _, p := range e.problems {
+		s += "\n  " + p
+	}
+	return s
+}
+
+// countNoun returns "1 problem" or "3 problems".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

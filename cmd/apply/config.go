@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Defaults of the connection settings. Keep in sync with the README's
+// configuration reference.
+const (
+	defaultEndpoint    = "https://platform.adobe.io"
+	defaultIMSEndpoint = "https://ims-na1.adobelogin.com"
+	defaultSandbox     = "prod"
+	// defaultScopes are the scopes Adobe's Developer Console lists for an
+	// Experience Platform OAuth server-to-server credential.
+	defaultScopes = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
+)
+
+// Environment variables read by the apply command. Keep in sync with the
+// README's configuration reference.
+const (
+	envEndpoint     = "AEP_ENDPOINT"
+	envAccessToken  = "AEP_ACCESS_TOKEN"
+	envClientID     = "AEP_CLIENT_ID"
+	envClientSecret = "AEP_CLIENT_SECRET"
+	envScopes       = "AEP_SCOPES"
+	envIMSEndpoint  = "AEP_IMS_ENDPOINT"
+	envAPIKey       = "AEP_API_KEY"
+	envOrgID        = "AEP_ORG_ID"
+	envSandbox      = "AEP_SANDBOX_NAME"
+	envLockKey      = "APPLY_LOCK_KEY"
+)
+
+// target is where the connections live, from flags, then the environment,
+// then the defaults.
+type target struct {
+	endpoint string
+	orgID    string
+	sandbox  string
+}
+
+// credentials authenticate requests. accessToken and clientSecret are
+// secrets: nothing prints them, and errors name the variables only.
+type credentials struct {
+	apiKey       string
+	accessToken  string
+	clientID     string
+	clientSecret string
+	scopes       []string
+	imsEndpoint  string
+}
+
+// resolveTarget combines the --endpoint, --org and --sandbox flags with
+// the environment. It reports an endpoint that is not an absolute URL.
+func resolveTarget(e *env, endpointFlag, orgFlag, sandboxFlag string) (target, []string) {
+	t := target{
+		endpoint: firstSet(endpointFlag, e.getenv(envEndpoint), defaultEndpoint),
+		orgID:    firstSet(orgFlag, e.getenv(envOrgID)),
+		sandbox:  firstSet(sandboxFlag, e.getenv(envSandbox), defaultSandbox),
+	}
+	var problems []string
+	if err := checkURL(t.endpoint); err != nil {
+		problems = append(problems, fmt.Sprintf("invalid endpoint %q (from --endpoint or %s): %v", t.endpoint, envEndpoint, err))
+	}
+	return t, problems
+}
+
+// resolveCredentials reads the credentials from the environment and
+// returns a problem for each missing one, named by its variable, so that
+// nothing is sent before all of them are present.
+func resolveCredentials(e *env, t target) (credentials, []string) {
+	c := credentials{
+		accessToken:  e.getenv(envAccessToken),
+		clientID:     e.getenv(envClientID),
+		clientSecret: e.getenv(envClientSecret),
+		imsEndpoint:  firstSet(e.getenv(envIMSEndpoint), defaultIMSEndpoint),
+	}
+	c.apiKey = firstSet(e.getenv(envAPIKey), c.clientID)
+	for _, s := range strings.Split(firstSet(e.getenv(envScopes), defaultScopes), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.scopes = append(c.scopes, s)
+		}
+	}
+
+	var problems []string
+	switch {
+	case c.accessToken != "":
+	case c.clientID != "" && c.clientSecret != "":
+	case c.clientID != "":
+		problems = append(problems, fmt.Sprintf("missing %s: the IMS token exchange needs it with %s", envClientSecret, envClientID))
+	case c.clientSecret != "":
+		problems = append(problems, fmt.Sprintf("missing %s: the IMS token exchange needs it with %s", envClientID, envClientSecret))
+	default:
+		problems = append(problems, fmt.Sprintf("missing credentials: set %s, or %s and %s for the IMS token exchange", envAccessToken, envClientID, envClientSecret))
+	}
+	if c.apiKey == "" {
+		problems = append(problems, fmt.Sprintf("missing %s: set it to the client id of your Developer Console project (it defaults to %s)", envAPIKey, envClientID))
+	}
+	if t.orgID == "" {
+		problems = append(problems, fmt.Sprintf("missing %s (or --org): set it to your IMS organization id, such as 5C1328435BF324E90A49402A@AdobeOrg", envOrgID))
+	}
+	if c.accessToken == "" && c.clientID != "" {
+		if err := checkURL(c.imsEndpoint); err != nil {
+			problems = append(problems, fmt.Sprintf("invalid %s %q: %v", envIMSEndpoint, c.imsEndpoint, err))
+		}
+	}
+	return c, problems
+}
+
+// checkURL reports whether s is an absolute http or https URL. Whether a
+// plain http URL is allowed (only on loopback) is the client's decision.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL")
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("want an absolute https:// URL")
+	}
+	return nil
+}
+
+// firstSet returns the first non-empty value.
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/apply-cli/apply/pkg/apply"
+	"github.com/apply-cli/apply/pkg/spec"
+)
+
+// inGitHubActions reports whether the run is a GitHub Actions job, which
+// sets GITHUB_ACTIONS=true.
+func inGitHubActions(e *env) bool { return e.getenv("GITHUB_ACTIONS") == "true" }
+
+// annotate writes each problem as a GitHub Actions workflow command, such
+// as "::error file=a.yaml,line=3,col=5::message", so that the job marks
+// the line in the pull request. level is "error" or "warning". Outside
+// GitHub Actions it writes nothing.
+func annotate(e *env, level string, problems []*spec.Error) {
+	if !inGitHubActions(e) {
+		return
+	}
+	for _, p := range problems {
+		props := []string{"file=" + escapeProperty(p.Pos.File)}
+		if p.Pos.Line > 0 {
+			props = append(props, "line="+strconv.Itoa(p.Pos.Line))
+			if p.Pos.Col > 0 {
+				props = append(props, "col="+strconv.Itoa(p.Pos.Col))
+			}
+		}
+		msg := p.Msg
+		if p.Field != "" {
+			msg = p.Field + ": " + msg
+		}
+		fmt.Fprintf(e.stderr, "::%s %s::%s\n", level, strings.Join(props, ","), escapeData(msg))
+	}
+}
+
+// escapeData escapes the message of a workflow command as the runner
+// expects: "%", CR and LF become %25, %0D and %0A.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a property value of a workflow command, where
+// ":" and "," also need escaping.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// appendStepSummary appends the Markdown result to the file named by
+// GITHUB_STEP_SUMMARY, which GitHub shows on the job's summary page.
+func appendStepSummary(e *env, p *apply.Plan, r *apply.Report, dryRun bool) error {
+	path := e.getenv("GITHUB_STEP_SUMMARY")
+	if !inGitHubActions(e) || path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write job summary: %w", err)
+	}
+	err = apply.WriteMarkdown(f, p, apply.MarkdownOptions{Title: markdownTitle(dryRun), Report: r})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write job summary: %w", err)
+	}
+	return nil
+}

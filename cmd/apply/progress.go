@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/apply-cli/apply/pkg/apply"
+)
+
+// barDelay is how long an apply runs before a progress bar appears on a
+// terminal, so that quick runs print nothing but their result.
+const barDelay = 500 * time.Millisecond
+
+// progress reports the progress of an apply on stderr: a progress bar on a
+// terminal, and elsewhere (CI logs, files) one line per finished action
+// and a final summary. Failures are always printed as lines.
+type progress struct {
+	e        *env
+	terminal bool
+
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar
+	started time.Time
+	total   int // actions that send requests
+	done    int
+}
+
+func newProgress(e *env) *progress {
+	return &progress{e: e, terminal: isTerminal(e.stderr)}
+}
+
+// start begins reporting the apply of p.
+func (p *progress) start(plan *apply.Plan) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.started = time.Now()
+	for _, a := range plan.Actions {
+		if a.Kind != apply.NoChange && a.Skipped == "" && a.Error == "" {
+			p.total++
+		}
+	}
+}
+
+// event is the session's OnEvent callback. It is safe for concurrent use.
+func (p *progress) event(ev apply.Event) {
+	if ev.Kind != apply.EventFinished || ev.Result == nil {
+		return
+	}
+	res := *ev.Result
+	if res.Status == apply.StatusUnchanged || res.Status == apply.StatusSkipped {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	line := apply.DescribeResult(res)
+	if !p.terminal {
+		fmt.Fprintln(p.e.stderr, line)
+		return
+	}
+	if p.bar == nil && time.Since(p.started) >= barDelay && p.total > 1 {
+		p.bar = progressbar.NewOptions(p.total,
+			progressbar.OptionSetWriter(p.e.stderr),
+			progressbar.OptionSetDescription("applying"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetElapsedTime(true),
+		)
+		_ = p.bar.Set(p.done - 1)
+	}
+	if res.Status == apply.StatusFailed || p.bar == nil {
+		if p.bar != nil {
+			_ = p.bar.Clear()
+		}
+		fmt.Fprintln(p.e.stderr, line)
+	}
+	if p.bar != nil {
+		_ = p.bar.Add(1)
+	}
+}
+
+// finish removes the progress bar and, off a terminal, prints how many
+// actions ran and how long they took.
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+	if !p.terminal && p.total > 0 {
+		fmt.Fprintf(p.e.stderr, "%s finished of %d in %s\n", countNoun(p.done, "action"), p.total, time.Since(p.started).Round(time.Millisecond))
+	}
+}

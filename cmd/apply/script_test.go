@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/apply-cli/apply/pkg/flowservice/emulator"
+)
+
+// canary is the secret that scripts plant in manifests through $CANARY;
+// no output, log, plan or lock file may contain canaryMark, its distinctive
+// part. Its ";", "$", "{" and "}" test that quoting never splits it.
+// $CANARY_BRACED holds it with "}" doubled, as a connection string value
+// inside braces needs.
+const (
+	canary       = "Canary-Secr3t;$x{y}-91f2"
+	canaryBraced = "Canary-Secr3t;$x{y}}-91f2"
+	canaryMark   = "Canary-Secr3t"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"apply": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)) },
+	})
+}
+
+var updateScripts = flag.Bool("update-scripts", false, "rewrite the expected output in cmd/apply/testdata/script files")
+
+// TestScripts runs the end-to-end scripts in testdata/script against the
+// real command. Run with -update-scripts to rewrite expected files that a
+// cmp command compares with stdout or stderr.
+func TestScripts(t *testing.T) {
+	repoRoot, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		UpdateScripts:       *updateScripts,
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("REPO", repoRoot)
+			env.Setenv("CANARY", canary)
+			env.Setenv("CANARY_BRACED", canaryBraced)
+			// The scripts set what they need; nothing leaks in from the
+			// machine that runs the tests.
+			for _, name := range []string{"GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "APPLY_LOCK_KEY"} {
+				env.Setenv(name, "")
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":          cmdExits,
+			"emulator-start": cmdEmulatorStart,
+			"emulator-stats": cmdEmulatorStats,
+			"no-canary":      cmdNoCanary,
+		},
+	})
+}
+
+// cmdExits runs a command and checks its exit status:
+//
+//	exits <status> <command> [args...]
+//
+// stdout and stderr are kept for the stdout and stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits <status> <command> [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: invalid status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("exits: run %s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdEmulatorStart starts an emulator on loopback for the rest of the
+// script and sets EMULATOR_URL to its base URL:
+//
+//	emulator-start [-token T] [-error-rate F] [-lost-response-rate F] [-latency D] [-seed N]
+//
+// The emulator keeps its state in memory.
+func cmdEmulatorStart(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! emulator-start")
+	}
+	fs := flag.NewFlagSet("emulator-start", flag.ContinueOnError)
+	var opts emulator.Options
+	fs.StringVar(&opts.Token, "token", "", "accepted access token")
+	fs.Float64Var(&opts.ErrorRate, "error-rate", 0, "fraction of requests failed with 500 or 503")
+	fs.Float64Var(&opts.LostResponseRate, "lost-response-rate", 0, "fraction of write responses dropped")
+	fs.DurationVar(&opts.Latency, "latency", 0, "latency per request")
+	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the faults")
+	if err := fs.Parse(args); err != nil {
+		ts.Fatalf("emulator-start: %v", err)
+	}
+	emu, err := emulator.New(opts)
+	ts.Check(err)
+	srv := httptest.NewServer(emu)
+	ts.Defer(func() {
+		srv.Close()
+		emu.Close()
+	})
+	ts.Setenv("EMULATOR_URL", srv.URL)
+}
+
+// cmdEmulatorStats writes the statistics of the emulator at EMULATOR_URL
+// to stdout, as JSON with sorted keys, for the stdout command to match.
+func cmdEmulatorStats(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! emulator-stats")
+	}
+	resp, err := httpGet(ts.Getenv("EMULATOR_URL") + emulator.StatsPath)
+	ts.Check(err)
+	var stats map[string]any
+	ts.Check(json.Unmarshal(resp, &stats))
+	out, err := json.Marshal(stats)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%s\n", out)
+}
+
+// cmdNoCanary fails if any file under the given directories (default the
+// work directory), or the last command's stdout or stderr, contains the
+// canary secret. The emulator's own state file is left out: it is the
+// emulated service's storage, which holds connection secrets by design.
+func cmdNoCanary(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! no-canary")
+	}
+	dirs := args
+	if len(dirs) == 0 {
+		dirs = []string{ts.Getenv("WORK")}
+	}
+	for _, stream := range []string{"stdout", "stderr"} {
+		if strings.Contains(ts.ReadFile(stream), canaryMark) {
+			ts.Fatalf("the last command's %s contains the canary secret", stream)
+		}
+	}
+	checked := 0
+	for _, dir := range dirs {
+		err := filepath.WalkDir(ts.MkAbs(dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if filepath.Base(path) == "state.json" && filepath.Base(filepath.Dir(path)) == emulatorDir {
+				return nil
+			}
+			if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
+				return nil // the manifests and secret fixtures themselves
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			checked++
+			if bytes.Contains(data, []byte(canaryMark)) {
+				ts.Fatalf("%s contains the canary secret", path)
+			}
+			return nil
+		})
+		ts.Check(err)
+	}
+	ts.Logf("no-canary: checked %d files", checked)
+}
+
+func httpGet(url string) ([]byte, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/apply-cli/apply/pkg/spec"
+	"github.com/apply-cli/apply/pkg/verify"
+)
+
+type verifyOptions struct {
+	paths       pathList
+	timeout     time.Duration
+	parallelism int
+	verbose     bool
+}
+
+func verifyFlags(o *verifyOptions) *flagSet {
+	f := newFlagSet("verify")
+	f.add(&o.paths, "<path>", "manifest file or directory of manifests; repeat for several (required)", "f", "filename")
+	f.durationVar(&o.timeout, 10*time.Second, "<duration>", "connect timeout of each database (default 10s)", "timeout")
+	f.intVar(&o.parallelism, 10, "<n>", "maximum number of databases checked at once (default 10)", "parallelism")
+	f.boolVar(&o.verbose, false, "write debug logs to stderr", "v", "verbose")
+	return f
+}
+
+func verifyCommand() *command {
+	return &command{
+		name:    "verify",
+		usage:   "verify -f <path>... [flags]",
+		summary: "check MySQL and MariaDB sources against the real database",
+		help: `Verify connects to every MySQL and MariaDB database that the manifests
+describe, from this machine, with the credentials the manifests resolve to,
+and prints one line per source: reachable (with the server version),
+unreachable, authentication failed, unknown database, TLS required or TLS
+failed, with a hint for the fix. It never prints a password. Sources of
+other types are left out. Documented in docs/verify.md.
+
+Exit status: 0 when every source is reachable, 1 when one is not, 2 for an
+invalid command line.
+
+Examples:
+  apply verify -f connections/ --timeout 5s`,
+		flags: func() *flagSet { return verifyFlags(&verifyOptions{}) },
+		run:   runVerify,
+	}
+}
+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	o := &verifyOptions{}
+	f := verifyFlags(o)
+	problems, help := f.parse(args)
+	if help {
+		printCommandHelp(e.stdout, verifyCommand())
+		return nil
+	}
+	if len(o.paths) == 0 {
+		problems = append(problems, "missing -f: name at least one manifest file or directory")
+	}
+	if o.timeout <= 0 {
+		problems = append(problems, fmt.Sprintf("invalid --timeout %s: want more than 0", o.timeout))
+	}
+	if o.parallelism < 1 {
+		problems = append(problems, fmt.Sprintf("invalid --parallelism %d: want at least 1", o.parallelism))
+	}
+	if len(problems) > 0 {
+		return &usageError{command: "verify", problems: problems}
+	}
+
+	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: e.lookupEnv})
+	if err != nil {
+		return err
+	}
+	return checkSources(ctx, e, e.stdout, loaded.Manifests, o.parallelism, o.timeout)
+}
+
+// verifyManifests runs the checks of --verify before a plan. Its lines go
+// to stderr, because stdout carries the plan.
+func verifyManifests(ctx context.Context, e *env, manifests []*spec.Manifest, parallelism int, timeout time.Duration) error {
+	return checkSources(ctx, e, e.stderr, manifests, parallelism, timeout)
+}
+
+// checkSources checks every MySQL and MariaDB source and writes one line
+// per source to out. It returns errShown when any source fails.
+func checkSources(ctx context.Context, e *env, out io.Writer, manifests []*spec.Manifest, parallelism int, timeout time.Duration) error {
+	results := verify.Run(ctx, manifests, verify.Options{Parallelism: parallelism, Timeout: timeout})
+	if len(results) == 0 {
+		fmt.Fprintln(e.stderr, "apply: no MySQL or MariaDB sources to verify")
+		return nil
+	}
+	failed := 0
+	for _, r := range results {
+		fmt.Fprintln(out, verify.FormatResult(r))
+		if r.Outcome != verify.Reachable {
+			failed++
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(e.stderr, "apply: %d of %s failed verification\n", failed, countNoun(len(results), "source"))
+		return errShown
+	}
+	return nil
+}
