@@ -1,78 +1,179 @@
 package flowservice
 
 import (
-	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config configures a [Client].
 type Config struct {
 	// Endpoint is the gateway base URL, such as https://platform.adobe.io.
-	// Plain http:// is accepted only for loopback hosts.
+	// Plain http:// is accepted only for loopback hosts. The client calls
+	// Endpoint + "/data/foundation/flowservice".
 	Endpoint string
-	APIKey   string
-	OrgID    string
-	Sandbox  string
+	APIKey   string // sent as x-api-key
+	OrgID    string // sent as x-gw-ims-org-id
+	Sandbox  string // sent as x-sandbox-name; empty means "prod"
 	Token    TokenSource
 
-	HTTPClient *http.Client  // nil means a client with sane timeouts
+	HTTPClient *http.Client  // nil means a client with a 60 s request timeout
 	RateLimit  float64       // requests per second; 0 means no limit
-	MaxRetries int           // retries of a retryable failure; 0 means the default
-	MaxBackoff time.Duration // cap of the exponential backoff; 0 means the default
+	MaxRetries int           // retries of a retryable failure; 0 means 5, negative means none
+	MaxBackoff time.Duration // cap of the exponential backoff; 0 means 30 s
 	Logger     *slog.Logger  // debug logging of requests; nil discards
 }
 
+// String describes the configuration without the API key. The token source
+// prints itself; the ones of this package show no token.
+func (c Config) String() string {
+	return fmt.Sprintf("Config{Endpoint: %q, APIKey: [REDACTED], OrgID: %q, Sandbox: %q, Token: %v, "+
+		"RateLimit: %g, MaxRetries: %d, MaxBackoff: %v}",
+		c.Endpoint, c.OrgID, c.Sandbox, c.Token, c.RateLimit, c.MaxRetries, c.MaxBackoff)
+}
+
+// GoString is like String, so that %#v does not print the API key either.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue keeps the API key out of structured logs.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// DefaultSandbox is the sandbox that the client names when Config.Sandbox is
+// empty. Without the header the service would pick the organization's
+// default production sandbox, which need not be called prod, so the client
+// always sends one.
+const DefaultSandbox = "prod"
+
+// defaultTimeout bounds one HTTP exchange, including reading the body, in
+// the default HTTP client. List pages and creates finish in seconds; a hung
+// connection must not hang the command.
+const defaultTimeout = 60 * time.Second
+
 // Client calls the Flow Service API. It is safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg      Config
+	base     *url.URL // Endpoint + basePath
+	http     *http.Client
+	limiter  *rate.Limiter
+	logger   *slog.Logger
+	retries  int
+	maxDelay time.Duration
+	stats    counters
 }
 
-// New returns a client for cfg, or an error if cfg is invalid (for example
-// an http:// endpoint on a non-loopback host).
-func New(cfg Config) (*Client, error) { panic("not implemented") }
-
-// CreateConnection creates a base connection. It is never retried after the
-// request may have reached the server; an ambiguous failure wraps
-// [ErrOutcomeUnknown].
-func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref, error) {
-	panic("not implemented")
+// Stats counts a client's traffic since it was created.
+type Stats struct {
+	Requests       int64 // HTTP requests sent, retries included
+	Retries        int64 // requests repeated after a retryable failure
+	Throttled      int64 // 429 responses
+	TokenRefreshes int64 // 401 responses after which the token was fetched again
 }
 
-// GetConnection returns one connection; an unknown id wraps [ErrNotFound].
-func (c *Client) GetConnection(ctx context.Context, id string) (*Connection, error) {
-	panic("not implemented")
+type counters struct {
+	requests, retries, throttled, tokenRefreshes atomic.Int64
 }
 
-// ListConnections returns every connection matching opts, following
-// continuation links across pages.
-func (c *Client) ListConnections(ctx context.Context, opts ListOptions) ([]Connection, error) {
-	panic("not implemented")
+// New returns a client for cfg, or an error listing every problem with cfg
+// (for example an http:// endpoint on a non-loopback host).
+func New(cfg Config) (*Client, error) {
+	var problems []error
+	endpoint, err := parseBaseURL(cfg.Endpoint)
+	if err != nil {
+		problems = append(problems, fmt.Errorf("endpoint: %w", err))
+	}
+	if cfg.APIKey == "" {
+		problems = append(problems, errors.New("missing API key"))
+	}
+	if cfg.OrgID == "" {
+		problems = append(problems, errors.New("missing organization id"))
+	}
+	if cfg.Token == nil {
+		problems = append(problems, errors.New("missing token source"))
+	}
+	if cfg.RateLimit < 0 {
+		problems = append(problems, fmt.Errorf("invalid rate limit %g: must not be negative", cfg.RateLimit))
+	}
+	if cfg.MaxBackoff < 0 {
+		problems = append(problems, fmt.Errorf("invalid maximum backoff %v: must not be negative", cfg.MaxBackoff))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("configure flow service client: %w", errors.Join(problems...))
+	}
+
+	if cfg.Sandbox == "" {
+		cfg.Sandbox = DefaultSandbox
+	}
+	c := &Client{
+		cfg:      cfg,
+		base:     joinPath(endpoint, basePath),
+		logger:   discardLogger(cfg.Logger),
+		retries:  cfg.MaxRetries,
+		maxDelay: cfg.MaxBackoff,
+		limiter:  rate.NewLimiter(rate.Inf, 1),
+	}
+	c.http = wrapHTTPClient(cfg.HTTPClient, c.logger)
+	switch {
+	case cfg.MaxRetries == 0:
+		c.retries = defaultMaxRetries
+	case cfg.MaxRetries < 0:
+		c.retries = 0
+	}
+	if c.maxDelay == 0 {
+		c.maxDelay = defaultMaxBackoff
+	}
+	if cfg.RateLimit > 0 {
+		// A burst of one spreads requests evenly, so that parallel workers
+		// do not hit the server together at the start of each second.
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), 1)
+	}
+	return c, nil
 }
 
-// FindConnectionsByName returns the connections whose name is exactly name.
-func (c *Client) FindConnectionsByName(ctx context.Context, name string) ([]Connection, error) {
-	panic("not implemented")
+// Stats returns the client's counters. It is safe to call concurrently with
+// requests in flight.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Requests:       c.stats.requests.Load(),
+		Retries:        c.stats.retries.Load(),
+		Throttled:      c.stats.throttled.Load(),
+		TokenRefreshes: c.stats.tokenRefreshes.Load(),
+	}
 }
 
-// PatchConnection applies ops with If-Match: ifMatch; a stale etag wraps
-// [ErrPreconditionFailed].
-func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []PatchOp) (Ref, error) {
-	panic("not implemented")
+// defaultHTTPClient returns the HTTP client used when the configuration
+// provides none.
+func defaultHTTPClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Parallel applies talk to one host; keep enough idle connections for
+	// them to be reused instead of redialled (the standard default is 2).
+	transport.MaxIdleConns = 128
+	transport.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: transport, Timeout: defaultTimeout}
 }
 
-// DeleteConnection deletes a connection; an unknown id wraps [ErrNotFound].
-func (c *Client) DeleteConnection(ctx context.Context, id string) error {
-	panic("not implemented")
-}
-
-// GetConnectionSpec returns one connection spec; an unknown id wraps [ErrNotFound].
-func (c *Client) GetConnectionSpec(ctx context.Context, id string) (*ConnectionSpec, error) {
-	panic("not implemented")
-}
-
-// ListConnectionSpecs returns the connection specs matching the property filters.
-func (c *Client) ListConnectionSpecs(ctx context.Context, properties ...string) ([]ConnectionSpec, error) {
-	panic("not implemented")
+// wrapHTTPClient returns a shallow copy of hc (or of a default client) that
+// logs through logger and does not follow redirects. The Flow Service API
+// documents no redirects, and following one could carry the API key to
+// another host, because only Authorization is dropped on a cross-host
+// redirect.
+func wrapHTTPClient(hc *http.Client, logger *slog.Logger) *http.Client {
+	if hc == nil {
+		hc = defaultHTTPClient()
+	}
+	wrapped := *hc
+	base := wrapped.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	wrapped.Transport = &loggingTransport{base: base, logger: logger}
+	wrapped.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
+	return &wrapped
 }

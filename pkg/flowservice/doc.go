@@ -1,12 +1,22 @@
 // Package flowservice is a client for Adobe Experience Platform's Flow
 // Service API: base connections and connection specs under
-// /data/foundation/flowservice, plus the Adobe IMS token exchange.
+// /data/foundation/flowservice, plus the Adobe IMS token exchange
+// ([NewIMSTokenSource]) that supplies its access tokens.
 //
-// The client retries what is safe to retry (429, 502, 503, 504 and
-// connection errors, honouring Retry-After) and never retries a create
-// blindly: POST /connections is not idempotent, so an ambiguous failure is
-// reported as [ErrOutcomeUnknown] for the caller to resolve by name.
+// The client retries what is safe to retry (429, 500, 502, 503, 504 and
+// connection errors, honouring Retry-After, with capped exponential backoff
+// and full jitter) and never retries a create blindly: POST /connections is
+// not idempotent, so a failure after the request may have reached the server
+// is reported as [ErrOutcomeUnknown] for the caller to resolve by name with
+// [Client.FindConnectionsByName]. Updates carry If-Match, so a replay of one
+// that succeeded fails with 412 instead of applying twice.
+//
+// Every request sends Authorization, x-api-key, x-gw-ims-org-id and
+// x-sandbox-name. Credentials travel only over https://, except to loopback
+// hosts. Errors and debug logs show method, path, status and request id,
+// never header values or request bodies.
 //
 // The emulator in the emulator subpackage shares no types or helpers with
-// this package, so that a mistake in one cannot hide in the other.
+// this package, so that a mistake in one cannot hide in the other; tests pin
+// both to the documented JSON.
 package flowservice

@@ -1,36 +1,229 @@
 package flowservice
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors that an [*Error] matches with [errors.Is].
+//
+// ErrNotFound matches status 404. ErrPreconditionFailed matches status 412,
+// which the service returns for a stale If-Match version (code 1404-412).
+// ErrUnauthorized matches 401 and 403: the gateway rejected the token or the
+// API key, or the credentials lack a permission.
 var (
 	ErrNotFound           = errors.New("not found")
 	ErrPreconditionFailed = errors.New("precondition failed")
 	ErrUnauthorized       = errors.New("unauthorized")
-	// ErrOutcomeUnknown means a create may or may not have taken effect.
+	// ErrOutcomeUnknown means a write may or may not have taken effect: a
+	// create whose request was sent before the failure, or an update or
+	// delete whose retry cannot tell whether an earlier attempt succeeded.
+	// Look the resource up before deciding what to do next.
 	ErrOutcomeUnknown = errors.New("outcome unknown")
 )
 
-// Error is a failed API call.
+// Error is a failed API call: the server responded with a status other than
+// 2xx. It never contains request bodies or header values; text that the
+// server echoes back from the request (param values, the token, the API key)
+// is replaced with [REDACTED].
 type Error struct {
 	Method    string
-	Path      string
+	Path      string // below the Flow Service base path, without the query
 	Status    int
-	Code      string // Flow Service code such as "1404-412"
+	Code      string // Flow Service code such as "1404-412", or a gateway code such as "403010"
 	Title     string
 	Detail    string
 	RequestID string
+
+	// OutcomeUnknown is set when the write may have taken effect anyway: a
+	// create answered with a 5xx status, or an update whose retry was
+	// rejected after an earlier attempt got no usable response. The error
+	// then matches [ErrOutcomeUnknown].
+	OutcomeUnknown bool
 }
 
-func (e *Error) Error() string { panic("not implemented") }
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.Status)
+	if text := http.StatusText(e.Status); text != "" {
+		b.WriteString(" " + text)
+	}
+	if e.Code != "" {
+		b.WriteString(" (" + e.Code + ")")
+	}
+	switch {
+	case e.Detail != "":
+		b.WriteString(": " + e.Detail)
+	case e.Title != "":
+		b.WriteString(": " + e.Title)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	if e.OutcomeUnknown {
+		b.WriteString("; outcome unknown: the change may have been applied, so look it up before retrying")
+	}
+	return b.String()
+}
 
-// TokenSource supplies access tokens.
-type TokenSource interface {
-	// Token returns a valid access token, fetching one if needed.
-	Token(ctx context.Context) (string, error)
-	// Invalidate drops a cached token after the server rejected it with 401.
-	Invalidate(token string)
+// Is reports whether e matches one of the package's sentinel errors.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrPreconditionFailed:
+		return e.Status == http.StatusPreconditionFailed
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	case ErrOutcomeUnknown:
+		return e.OutcomeUnknown
+	}
+	return false
+}
+
+// errorBody is the union of the documented error shapes. Flow Service
+// answers with type, title, status, report, errorMessage and errorDetails;
+// the API gateway answers with error_code and message. Some Platform services
+// use an RFC 7807 detail field instead.
+//
+// NOTE: the IMS error body is not documented; error and error_description
+// are the OAuth 2.0 standard fields.
+type errorBody struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Report struct {
+		DetailedMessage string `json:"detailed-message"`
+		RequestID       string `json:"request-id"`
+	} `json:"report"`
+	ErrorMessage string `json:"errorMessage"`
+	ErrorDetails string `json:"errorDetails"`
+
+	ErrorCode string `json:"error_code"`
+	Message   string `json:"message"`
+
+	// OAuth 2.0 error fields (RFC 6749), for the IMS token endpoint.
+	OAuthError       string `json:"error"`
+	OAuthDescription string `json:"error_description"`
+}
+
+// flowCode matches the catalog code at the end of a problem type URI such as
+// https://ns.adobe.com/aep/errors/FLOW-1404-412.
+var flowCode = regexp.MustCompile(`(\d+-\d{3})$`)
+
+// maxDetailLen bounds the text taken from a response that is not JSON, such
+// as an HTML page from a proxy.
+const maxDetailLen = 200
+
+// newError builds an *Error from a non-2xx response, redacting anything in
+// the server's text that the request carried.
+func newError(method, path string, status int, header http.Header, body []byte, secrets redactor) *Error {
+	e := &Error{
+		Method:    method,
+		Path:      path,
+		Status:    status,
+		RequestID: header.Get("x-request-id"),
+	}
+	var eb errorBody
+	if err := json.Unmarshal(body, &eb); err != nil {
+		e.Detail = secrets.redact(plainText(body))
+		return e
+	}
+	if m := flowCode.FindStringSubmatch(eb.Type); m != nil {
+		e.Code = m[1]
+	} else {
+		e.Code = secrets.redact(firstNonEmpty(eb.ErrorCode, eb.OAuthError))
+	}
+	e.Title = secrets.redact(eb.Title)
+	e.Detail = secrets.redact(firstNonEmpty(
+		eb.Report.DetailedMessage, eb.Detail, eb.ErrorMessage, eb.ErrorDetails,
+		eb.Message, eb.OAuthDescription))
+	if e.RequestID == "" {
+		e.RequestID = eb.Report.RequestID
+	}
+	return e
+}
+
+// plainText returns the start of a non-JSON body on one line.
+func plainText(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) <= maxDetailLen {
+		return s
+	}
+	s = s[:maxDetailLen]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "..."
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// minRedactLen is the shortest value that redaction replaces. Shorter values,
+// such as a port, would match unrelated text and make messages unreadable.
+const minRedactLen = 4
+
+// redactor lists values that must never appear in an error message: the
+// access token, the API key and every string value of a request body.
+type redactor []string
+
+func (r redactor) redact(s string) string {
+	for _, v := range r {
+		if len(v) >= minRedactLen {
+			s = strings.ReplaceAll(s, v, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// collectStrings appends every string inside v, a value decoded from or
+// destined for JSON, so that error messages can redact them.
+func collectStrings(dst redactor, v any) redactor {
+	switch v := v.(type) {
+	case string:
+		return append(dst, v)
+	case map[string]string:
+		for _, s := range v {
+			dst = append(dst, s)
+		}
+	case map[string]any:
+		for _, s := range v {
+			dst = collectStrings(dst, s)
+		}
+	case []any:
+		for _, s := range v {
+			dst = collectStrings(dst, s)
+		}
+	case []string:
+		dst = append(dst, v...)
+	case nil, bool, float64, json.Number:
+	default:
+		// Other values (structs, typed slices and maps) are marshalled to
+		// JSON and read back, so that nested strings are found too.
+		data, err := json.Marshal(v)
+		if err != nil {
+			return dst
+		}
+		var generic any
+		if json.Unmarshal(data, &generic) != nil {
+			return dst
+		}
+		switch generic.(type) {
+		case string, map[string]any, []any:
+			dst = collectStrings(dst, generic)
+		}
+	}
+	return dst
 }

@@ -1,0 +1,230 @@
+package flowservice
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 4, 8, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{
+		{"0", 0, true},
+		{"1", time.Second, true},
+		{" 120 ", 2 * time.Minute, true},
+		{"Tue, 08 Apr 2025 12:00:30 GMT", 30 * time.Second, true},
+		{"Tuesday, 08-Apr-25 12:00:30 GMT", 30 * time.Second, true}, // RFC 850
+		{"Tue Apr  8 12:00:30 2025", 30 * time.Second, true},        // ANSI C asctime
+		{"Tue, 08 Apr 2025 11:00:00 GMT", 0, true},                  // in the past
+		{"99999999999999999999", 0, false},                          // overflows int64
+		{"9999999999", maxRetryAfter + time.Second, true},           // clamped
+		{"", 0, false},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := parseRetryAfter(tc.value, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.value, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	const base, maxDelay = 100 * time.Millisecond, time.Second
+	ceilings := []time.Duration{100, 200, 400, 800, 1000, 1000} // milliseconds
+	for i, ceiling := range ceilings {
+		n := i + 1
+		var largest time.Duration
+		for range 2000 {
+			d := backoff(n, base, maxDelay)
+			if d < 0 || d > ceiling*time.Millisecond {
+				t.Fatalf("backoff(%d) = %v, want within [0, %v]", n, d, ceiling*time.Millisecond)
+			}
+			largest = max(largest, d)
+		}
+		// Full jitter spreads over the whole range, so 2000 draws come
+		// close to the ceiling.
+		if largest < ceiling*time.Millisecond*8/10 {
+			t.Errorf("backoff(%d): largest of 2000 draws %v, want near %v", n, largest, ceiling*time.Millisecond)
+		}
+	}
+	if d := backoff(100, base, maxDelay); d > maxDelay {
+		t.Errorf("backoff(100) = %v, want at most %v", d, maxDelay)
+	}
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	hc := defaultHTTPClient()
+	if hc.Timeout != 60*time.Second {
+		t.Errorf("Timeout = %v, want 60s", hc.Timeout)
+	}
+	tr := hc.Transport.(*http.Transport)
+	if tr.MaxIdleConnsPerHost < 64 {
+		t.Errorf("MaxIdleConnsPerHost = %d, want at least 64", tr.MaxIdleConnsPerHost)
+	}
+	if tr.Proxy == nil {
+		t.Error("Proxy is nil, want the environment's proxy settings")
+	}
+}
+
+func TestRedactNewError(t *testing.T) {
+	body := []byte(`{"type":"https://ns.adobe.com/aep/errors/FLOW-1455-400","title":"Bad sslMode hunter22",` +
+		`"report":{"detailed-message":"param password=hunter22 with key key-123456 is invalid"}}`)
+	secrets := collectStrings(redactor{"key-123456"}, map[string]any{
+		"password": "hunter22", "nested": []any{"abc"}, "port": 5432,
+	})
+	e := newError("POST", "/connections", 400, http.Header{}, body, secrets)
+	text := e.Error()
+	for _, secret := range []string{"hunter22", "key-123456"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("error shows %q: %s", secret, text)
+		}
+	}
+	if !strings.Contains(text, "(1455-400)") {
+		t.Errorf("error lost its code: %s", text)
+	}
+	// "abc" is shorter than minRedactLen and stays readable.
+	if got := redactor(secrets).redact("abc"); got != "abc" {
+		t.Errorf("short value redacted to %q", got)
+	}
+}
+
+func TestCollectStringsFromStructValues(t *testing.T) {
+	type params struct {
+		Password string `json:"password"`
+		Port     int    `json:"port"`
+	}
+	got := collectStrings(nil, params{Password: "s3cret-value", Port: 1})
+	if len(got) != 1 || got[0] != "s3cret-value" {
+		t.Errorf("collectStrings = %q, want the struct's string field", got)
+	}
+}
+
+// fakeClock is a settable clock for the token cache.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newClockedIMS returns an IMS token source on a fake clock and the number of
+// token requests its server has answered so far. fail makes the server
+// answer 400 from then on.
+func newClockedIMS(t *testing.T, expiresIn string) (*imsTokenSource, *fakeClock, func() int, func()) {
+	var mu sync.Mutex
+	var fetches int
+	var failing bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		fetches++
+		w.Write([]byte(`{"access_token":"token-` + string(rune('0'+fetches)) + `","expires_in":` + expiresIn + `}`))
+	}))
+	t.Cleanup(srv.Close)
+	ts, err := NewIMSTokenSource(IMSConfig{BaseURL: srv.URL, ClientID: "id", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	ims := ts.(*imsTokenSource)
+	ims.now = clock.Now
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return fetches
+	}
+	fail := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		failing = true
+	}
+	return ims, clock, count, fail
+}
+
+func TestIMSRefreshBeforeExpiry(t *testing.T) {
+	tests := []struct {
+		name      string
+		expiresIn string
+		advance   time.Duration
+		wantToken string
+	}{
+		// 24 h tokens are replaced 5 minutes before they expire.
+		{"day token well before expiry", "86399", 86399*time.Second - 5*time.Minute - time.Second, "token-1"},
+		{"day token within the margin", "86399", 86399*time.Second - 5*time.Minute, "token-2"},
+		{"day token expired", "86399", 25 * time.Hour, "token-2"},
+		// Short tokens are replaced when a tenth of their lifetime is left.
+		{"minute token before the margin", "60", 53 * time.Second, "token-1"},
+		{"minute token within the margin", "60", 54 * time.Second, "token-2"},
+		{"expires_in as a string", `"60"`, 54 * time.Second, "token-2"},
+		{"no expires_in", `null`, 0, "token-2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, clock, fetches, _ := newClockedIMS(t, tc.expiresIn)
+			ctx := context.Background()
+			if token, err := ts.Token(ctx); err != nil || token != "token-1" {
+				t.Fatalf("first Token = %q, %v", token, err)
+			}
+			clock.Advance(tc.advance)
+			token, err := ts.Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if token != tc.wantToken {
+				t.Errorf("Token after %v = %q, want %q", tc.advance, token, tc.wantToken)
+			}
+			wantFetches := 1
+			if tc.wantToken == "token-2" {
+				wantFetches = 2
+			}
+			if got := fetches(); got != wantFetches {
+				t.Errorf("IMS answered %d token requests, want %d", got, wantFetches)
+			}
+		})
+	}
+}
+
+func TestIMSFailedRefreshUsesCachedToken(t *testing.T) {
+	ts, clock, _, fail := newClockedIMS(t, "3600")
+	ctx := context.Background()
+	if _, err := ts.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fail()
+
+	clock.Advance(3590 * time.Second) // within the margin, before expiry
+	token, err := ts.Token(ctx)
+	if err != nil || token != "token-1" {
+		t.Errorf("Token during a failed refresh = %q, %v; want the cached token-1", token, err)
+	}
+
+	clock.Advance(20 * time.Second) // past expiry
+	if token, err := ts.Token(ctx); err == nil {
+		t.Errorf("Token after expiry = %q, want the refresh error", token)
+	}
+}
