@@ -84,5 +84,5 @@ Environment:
   AEP_ORG_ID          IMS organization id, such as 5C1328435BF324E90A49402A@AdobeOrg
   AEP_SANDBOX_NAME    sandbox name (default prod)
   APPLY_LOCK_KEY      key of the HMACs that let the lock file detect changed secrets
-  NO_COLOR            when set, no colour even on a terminal
+  NO_COLOR            when set and not empty, no colour even on a terminal
 `
