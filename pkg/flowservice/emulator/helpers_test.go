@@ -154,3 +154,47 @@ func errorCode(t *testing.T, r response) string {
 	typ, _ := m["type"].(string)
 	return strings.TrimPrefix(typ, "https://ns.adobe.com/aep/errors/FLOW-")
 }
+
+// send is do for requests that may fail at the transport level: it returns
+// the error instead of failing the test.
+func send(t *testing.T, srv *httptest.Server, method, path string, header http.Header, body any) (response, error) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header == nil {
+		header = apiHeaders()
+	}
+	req.Header = header.Clone()
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: data}, err
+}
+
+// serve runs e behind an httptest server that the test closes; the caller
+// closes e.
+func serve(t *testing.T, e *emulator.Emulator) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func equalJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
