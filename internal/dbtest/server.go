@@ -22,8 +22,8 @@ import (
 const Host = "127.0.0.1"
 
 // startTimeout bounds how long Start waits for a server to accept
-// connections. A server usually starts in well under a second; the margin is
-// for a loaded CI machine.
+// connections. A server usually starts in well under a second, and the
+// margin is for a loaded CI machine.
 const startTimeout = 60 * time.Second
 
 // Options configures a server.
@@ -120,12 +120,13 @@ func start(ctx context.Context, bins binaries, dir string, opts Options) (*Serve
 }
 
 // commonArgs are passed to both the install step and the server. They keep
-// the data folder small and skip host name lookups, so that neither step
-// sends a DNS query.
+// the data folder small and give each server its own temporary folder,
+// because servers sharing one can pick the same temporary table file name.
 func commonArgs(dir string) []string {
 	args := []string{
 		"--no-defaults", // must come first: ignore /etc/mysql and ~/.my.cnf
 		"--datadir=" + filepath.Join(dir, "data"),
+		"--tmpdir=" + dir,
 		"--innodb-log-file-size=8M",
 		"--innodb-buffer-pool-size=32M",
 	}
@@ -135,6 +136,8 @@ func commonArgs(dir string) []string {
 	return args
 }
 
+// installDataDir creates the data folder and its system tables. Host name
+// lookups are skipped, so that the step sends no DNS query.
 func installDataDir(ctx context.Context, installer, dir string) error {
 	args := append(commonArgs(dir),
 		"--auth-root-authentication-method=normal", // root@localhost without a password
@@ -145,7 +148,8 @@ func installDataDir(ctx context.Context, installer, dir string) error {
 	cmd := exec.CommandContext(ctx, installer, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("initialise data folder with %s: %v\n%s", installer, err, tail(out, 20))
+		// The installer prints the cause first, then generic advice.
+		return fmt.Errorf("initialise data folder with %s: %v\n%s", installer, err, head(out, 8))
 	}
 	return nil
 }
@@ -166,7 +170,6 @@ func (s *Server) launch(ctx context.Context, server string, tlsArgs []string) er
 		"--port="+strconv.Itoa(port),
 		"--socket="+s.socket,
 		"--pid-file="+filepath.Join(s.dir, "mysqld.pid"),
-		"--tmpdir="+s.dir,
 		"--log-error="+logPath,
 		"--skip-name-resolve",
 		"--skip-log-bin",
@@ -276,6 +279,15 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// head returns the first n lines of out.
+func head(out []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // tail returns the last n lines of out.

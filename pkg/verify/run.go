@@ -1,0 +1,64 @@
+package verify
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/apply-cli/apply/pkg/spec"
+)
+
+// DefaultParallelism is the number of sources checked at once when
+// Options.Parallelism is not set.
+const DefaultParallelism = 8
+
+// Options configures [Run].
+type Options struct {
+	// Parallelism is the maximum number of checks at once; zero or
+	// negative means DefaultParallelism. The bound keeps a run over many
+	// manifests that name the same server from opening a burst of
+	// connections to it.
+	Parallelism int
+
+	// Timeout bounds each check; zero or negative means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Run checks every MySQL and MariaDB source among manifests, in parallel,
+// and returns one result per manifest, in manifest order. Manifests of
+// other sources get a Skipped result, and manifests whose params cannot
+// describe a connection an Invalid one. Once ctx is canceled, checks not yet
+// started get a Failed result saying so.
+func Run(ctx context.Context, manifests []*spec.Manifest, opts Options) []Result {
+	limit := opts.Parallelism
+	if limit <= 0 {
+		limit = DefaultParallelism
+	}
+	results := make([]Result, len(manifests))
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, m := range manifests {
+		t, ok, err := TargetFromManifest(m)
+		switch {
+		case err != nil:
+			results[i] = invalidResult(err)
+		case !ok:
+			results[i] = skippedResult(m.ConnectionSpec.ID)
+		}
+		if err != nil || !ok {
+			results[i].Name = m.Name
+			continue
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				results[i] = Result{Name: m.Name, Outcome: Failed, Detail: "check canceled", Hint: "run the check again"}
+				return nil
+			}
+			results[i] = Check(ctx, t, opts.Timeout)
+			return nil
+		})
+	}
+	g.Wait()
+	return results
+}
