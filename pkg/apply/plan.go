@@ -1,5 +1,7 @@
 package apply
 
+import "errors"
+
 // ActionKind is what the plan does with one connection.
 type ActionKind string
 
@@ -67,6 +69,17 @@ type Plan struct {
 	SecretsUndetectable bool
 
 	session *Session
+}
+
+// Err joins the plan-time problems recorded in Action.Error, or returns nil.
+func (p *Plan) Err() error {
+	var errs []error
+	for _, a := range p.Actions {
+		if a.Error != "" {
+			errs = append(errs, errors.New(a.Name+": "+a.Error))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Summary counts the actions of a plan.

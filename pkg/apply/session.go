@@ -1,13 +1,19 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/apply-cli/apply/pkg/flowservice"
-	"github.com/apply-cli/apply/pkg/spec"
 )
 
 // Target is the place a lock file belongs to: one sandbox of one
@@ -29,7 +35,10 @@ type Config struct {
 	// compared, so that an offline plan needs no credentials.
 	Target Target
 
-	LockPath    string        // the lock file; it need not exist yet
+	// LockPath is the lock file; it need not exist yet. Runs on it are
+	// serialized by a file lock on an empty sibling file named
+	// ".<base name>.flock", which Open creates and leaves in place.
+	LockPath    string
 	LockTimeout time.Duration // how long Open waits for another run's file lock; 0 tries once
 
 	// LockKey keys the HMAC of sensitive params recorded in the lock file,
@@ -80,47 +89,158 @@ var (
 // [Open] until [Session.Close]. Its methods must not be called
 // concurrently.
 type Session struct {
-	cfg Config
+	cfg   Config
+	log   *slog.Logger
+	flock *flock.Flock
+
+	lock   *lockFile // as last read or written
+	onDisk []byte    // the lock file's bytes, nil when it does not exist
+	keyID  string    // identifies cfg.LockKey in the lock file; empty without a key
 }
 
 // Open validates cfg, takes the file lock and reads the lock file. The
 // file lock is exclusive, or shared when cfg.DryRun is set; Open waits for
 // it up to cfg.LockTimeout and then fails with an error wrapping
 // [ErrLocked]. A lock file that is malformed, or recorded for another
-// target ([ErrForeignTarget]), is an error. Open writes nothing.
+// target ([ErrForeignTarget]), is an error. Open writes nothing but the
+// empty file that carries the file lock (see [Config.LockPath]).
 func Open(ctx context.Context, cfg Config) (*Session, error) {
-	panic("not implemented")
+	cfg, err := checkConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.LockKey) > 0 {
+		s.keyID = lockKeyID(cfg.LockKey)
+	}
+
+	s.flock, err = acquireFileLock(ctx, cfg.LockPath, cfg.DryRun, cfg.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readLock(); err != nil {
+		s.flock.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
-// Plan compares manifests with the lock file and, when Config.Refresh is
-// set, with the remote state, and returns one action per manifest and per
-// lock entry left over. Plan only reads: it sends no write request and
-// does not write the lock file.
-//
-// Problems tied to one connection, such as an ambiguous name match, are
-// recorded in its Action.Error, and Plan returns the plan together with an
-// error joining them. Other failures (the remote state cannot be read, an
-// auth param fails the connection spec fetched online) return a nil plan.
-func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, error) {
-	panic("not implemented")
+func checkConfig(cfg Config) (Config, error) {
+	var problems []error
+	if cfg.LockPath == "" {
+		problems = append(problems, errors.New("missing lock file path"))
+	}
+	if cfg.Refresh && cfg.Client == nil {
+		problems = append(problems, errors.New("refreshing the remote state needs a client"))
+	}
+	if cfg.Client != nil {
+		if cfg.Target.Sandbox == "" {
+			cfg.Target.Sandbox = flowservice.DefaultSandbox
+		}
+		if cfg.Target.Endpoint == "" {
+			problems = append(problems, errors.New("missing target endpoint"))
+		}
+		if cfg.Target.OrgID == "" {
+			problems = append(problems, errors.New("missing target organization id"))
+		}
+	}
+	if cfg.Parallelism < 0 {
+		problems = append(problems, fmt.Errorf("parallelism %d is negative", cfg.Parallelism))
+	}
+	if cfg.Parallelism == 0 {
+		cfg.Parallelism = DefaultParallelism
+	}
+	cfg.Target.Endpoint = strings.TrimRight(cfg.Target.Endpoint, "/")
+	if err := errors.Join(problems...); err != nil {
+		return cfg, fmt.Errorf("invalid apply configuration: %w", err)
+	}
+	return cfg, nil
 }
 
-// Apply carries out p, which must come from this session's Plan, running
-// up to Config.Parallelism actions at once, and keeps the lock file up to
-// date as they complete.
-//
-// Closing stop asks for a graceful end: no new action starts, running
-// actions finish and the lock file is written; Apply then returns an error
-// wrapping [ErrInterrupted]. Cancelling ctx also cancels the requests in
-// flight; the lock file is still written with what is known.
-//
-// The report always lists every action's result. The error joins every
-// failure, or is nil when all actions succeeded.
-func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Report, error) {
-	panic("not implemented")
+// readLock reads the lock file, or starts an empty one when it does not
+// exist, and checks that it belongs to the configured target.
+func (s *Session) readLock() error {
+	path := s.cfg.LockPath
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.lock = newLockFile(s.cfg.Target)
+		s.onDisk = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read lock file: %w", err)
+	}
+	l, err := decodeLock(data)
+	if err != nil {
+		return fmt.Errorf("read lock file %s:%w", path, err)
+	}
+	if err := checkTarget(path, l.Target, s.cfg.Target); err != nil {
+		return err
+	}
+	if s.cfg.Client == nil {
+		// An offline plan may leave the target out; adopt the recorded one
+		// so that a later write cannot change it.
+		l.Target = fillTarget(s.cfg.Target, l.Target)
+	}
+	s.lock = l
+	s.onDisk = data
+	return nil
 }
 
-// Close releases the file lock. It writes nothing.
+// checkTarget returns an error wrapping [ErrForeignTarget] when the lock
+// file recorded another target than want. Empty fields of want match
+// anything.
+func checkTarget(path string, got, want Target) error {
+	same := (want.Endpoint == "" || want.Endpoint == strings.TrimRight(got.Endpoint, "/")) &&
+		(want.OrgID == "" || want.OrgID == got.OrgID) &&
+		(want.Sandbox == "" || want.Sandbox == got.Sandbox)
+	if same {
+		return nil
+	}
+	return fmt.Errorf("%w: %s records sandbox %q of organization %s at %s, but this run targets sandbox %q of organization %s at %s; "+
+		"use a separate lock file for each sandbox, or move this one aside to start over (existing connections are then adopted by name)",
+		ErrForeignTarget, path, got.Sandbox, got.OrgID, got.Endpoint, want.Sandbox, want.OrgID, want.Endpoint)
+}
+
+func fillTarget(t, from Target) Target {
+	if t.Endpoint == "" {
+		t.Endpoint = from.Endpoint
+	}
+	if t.OrgID == "" {
+		t.OrgID = from.OrgID
+	}
+	if t.Sandbox == "" {
+		t.Sandbox = from.Sandbox
+	}
+	return t
+}
+
+// writeEncoded writes data, an encoded lock file, unless the file already
+// holds the same bytes. Callers serialize calls.
+func (s *Session) writeEncoded(data []byte) error {
+	if bytes.Equal(data, s.onDisk) {
+		return nil
+	}
+	if err := writeFileAtomic(s.cfg.LockPath, data, 0o644); err != nil {
+		return fmt.Errorf("update lock file: %w", err)
+	}
+	s.onDisk = data
+	return nil
+}
+
+// Close releases the file lock. It writes nothing. Calling it again does
+// nothing.
 func (s *Session) Close() error {
-	panic("not implemented")
+	if s.flock == nil {
+		return nil
+	}
+	err := s.flock.Close()
+	s.flock = nil
+	if err != nil {
+		return fmt.Errorf("release lock file: %w", err)
+	}
+	return nil
 }

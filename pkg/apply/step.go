@@ -1,4 +1,34 @@
 package apply
 
-// step is what the executor needs to carry out one action.
-type step struct{}
+import (
+	"github.com/apply-cli/apply/pkg/flowservice"
+	"github.com/apply-cli/apply/pkg/spec"
+)
+
+// step is what the executor needs to carry out one action, beyond what
+// the Action shows.
+type step struct {
+	manifest *spec.Manifest // nil for a delete
+	entry    *lockEntry     // copy of the lock entry the action starts from; nil if none
+	lockName string         // name of that entry, which a rename moves
+
+	// The remote connection as read while planning, with its etag for
+	// If-Match; nil when none exists or the plan was made offline.
+	remote *flowservice.Connection
+	id     string
+
+	// recorded is the lock entry whose secret HMAC describes the sensitive
+	// params the remote connection holds; nil when they are unknown.
+	recorded *lockEntry
+
+	create     bool     // a new connection is created first
+	sendParams bool     // a patch sends the auth params, sensitive values included
+	deleteIDs  []string // connections deleted after the rest succeeded
+	dropEntry  bool     // a delete removes the lock entry
+}
+
+// sendsParams reports whether carrying out the step sends the auth
+// params, with their sensitive values.
+func (st *step) sendsParams() bool {
+	return st.manifest != nil && (st.create || st.sendParams)
+}

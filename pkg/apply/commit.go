@@ -1,0 +1,163 @@
+package apply
+
+import (
+	"time"
+)
+
+// commitInterval is how often results are written to the lock file while
+// actions run. A write costs a few milliseconds next to API calls that
+// take tens to hundreds, and at most this much work is redone by name
+// lookups after a kill.
+const commitInterval = 200 * time.Millisecond
+
+// markPending records a pending entry for every create among the actions,
+// and reports whether there was any.
+func (x *executor) markPending(actions []int) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	marked := false
+	for _, i := range actions {
+		st := x.plan.Actions[i].step
+		if !st.create {
+			continue
+		}
+		m := st.manifest
+		e := &lockEntry{
+			Name:           m.Name,
+			ConnectionSpec: specRef{ID: m.ConnectionSpec.ID, Version: m.ConnectionSpec.Version},
+			AuthSpecName:   m.Auth.SpecName,
+			Digest:         m.Digest(),
+			Pending:        true,
+		}
+		e.SecretHMAC, e.SecretKeyID = x.sentHMAC(st)
+		if len(st.deleteIDs) == 1 {
+			e.Replaces = st.deleteIDs[0]
+		}
+		if st.lockName != "" && st.lockName != m.Name {
+			delete(x.lock.Entries, st.lockName)
+		}
+		x.lock.Entries[m.Name] = e
+		marked = true
+	}
+	if marked {
+		x.dirty = true
+	}
+	return marked
+}
+
+// recordReplacing records the connection a replace created while the old
+// one still exists.
+func (x *executor) recordReplacing(st *step, id string) {
+	e := x.entryAfter(st, id)
+	if len(st.deleteIDs) == 1 {
+		e.Replaces = st.deleteIDs[0]
+	}
+	x.put(st, e)
+}
+
+// record records the outcome of a successful step for manifest st.manifest.
+func (x *executor) record(st *step, id string) {
+	x.put(st, x.entryAfter(st, id))
+}
+
+func (x *executor) put(st *step, e *lockEntry) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if st.lockName != "" && st.lockName != e.Name {
+		delete(x.lock.Entries, st.lockName)
+	}
+	if old := x.lock.Entries[e.Name]; old == nil || *old != *e {
+		x.lock.Entries[e.Name] = e
+		x.dirty = true
+	}
+	x.claimed[e.ID] = true
+}
+
+// entryAfter returns the lock entry of a step that succeeded, leaving
+// connection id to the caller.
+func (x *executor) entryAfter(st *step, id string) *lockEntry {
+	m := st.manifest
+	e := &lockEntry{
+		Name:           m.Name,
+		ID:             id,
+		ConnectionSpec: specRef{ID: m.ConnectionSpec.ID, Version: m.ConnectionSpec.Version},
+		AuthSpecName:   m.Auth.SpecName,
+		Digest:         m.Digest(),
+	}
+	switch {
+	case st.sendsParams():
+		e.SecretHMAC, e.SecretKeyID = x.sentHMAC(st)
+	case st.recorded != nil:
+		// The sensitive params were not sent, so the remote still holds
+		// the ones this HMAC describes.
+		e.SecretHMAC, e.SecretKeyID = st.recorded.SecretHMAC, st.recorded.SecretKeyID
+	}
+	return e
+}
+
+// sentHMAC returns the HMAC of the sensitive params the step sends and the
+// key's id, or empty strings without a key.
+func (x *executor) sentHMAC(st *step) (hmac, keyID string) {
+	if x.s.keyID == "" {
+		return "", ""
+	}
+	hmac = st.manifest.SecretHMAC(x.s.cfg.LockKey)
+	if hmac == "" {
+		return "", ""
+	}
+	return hmac, x.s.keyID
+}
+
+// flush writes the lock file if it changed since the last write.
+func (x *executor) flush() error {
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	x.mu.Lock()
+	if !x.dirty {
+		x.mu.Unlock()
+		return nil
+	}
+	if len(x.lock.Entries) == 0 && x.s.onDisk == nil {
+		// Nothing to record and no file yet: leave it absent.
+		x.dirty = false
+		x.mu.Unlock()
+		return nil
+	}
+	data := x.lock.encode()
+	x.dirty = false
+	x.mu.Unlock()
+
+	if err := x.s.writeEncoded(data); err != nil {
+		x.mu.Lock()
+		x.dirty = true
+		x.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// commitLoop flushes the lock file every commitInterval until done is
+// closed.
+func (x *executor) commitLoop(done <-chan struct{}) {
+	ticker := time.NewTicker(commitInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ticker.C:
+			if err := x.flush(); err != nil {
+				x.s.log.Warn("lock file write failed; retrying at the next commit", "err", err)
+				x.writeMu.Lock()
+				x.writeErr = err
+				x.writeMu.Unlock()
+			}
+		}
+	}
+}
+
+func (x *executor) commitErr() error {
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	return x.writeErr
+}
