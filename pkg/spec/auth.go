@@ -182,7 +182,7 @@ func CheckAuth(m *Manifest, connectionSpec []byte) ErrorList {
 	if err != nil {
 		return ErrorList{newError(m.Fields["connectionSpec.id"], "connectionSpec.id", "cannot check auth params: %v", err)}
 	}
-	if errs := checkAuth(m, cs); len(errs) > 0 {
+	if errs := checkAuth(m, cs, nil); len(errs) > 0 {
 		return ErrorList(errs)
 	}
 	return nil
@@ -190,7 +190,9 @@ func CheckAuth(m *Manifest, connectionSpec []byte) ErrorList {
 
 const paramsField = "auth.params"
 
-func checkAuth(m *Manifest, cs *connectionSpec) []*Error {
+// checkAuth checks the auth params of m against cs. The values of the params
+// in skip, by field path, are not checked; unresolved values never are.
+func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {
 	if !strings.EqualFold(cs.id, m.ConnectionSpec.ID) {
 		return []*Error{newError(m.Fields["connectionSpec.id"], "connectionSpec.id",
 			"cannot check auth params: the connection spec document describes %s, not this id", quote(cs.id))}
@@ -214,7 +216,7 @@ func checkAuth(m *Manifest, cs *connectionSpec) []*Error {
 	instance := map[string]any{}
 	unresolved := map[string]bool{}
 	for name, v := range m.Auth.Params {
-		if len(v.Unresolved()) > 0 {
+		if len(v.Unresolved()) > 0 || skip[joinField(paramsField, name)] {
 			unresolved[name] = true
 			instance[name] = ""
 			continue
@@ -225,15 +227,19 @@ func checkAuth(m *Manifest, cs *connectionSpec) []*Error {
 	errs = slices.DeleteFunc(errs, func(e *Error) bool {
 		// An unresolved value has no text to check; an error about its key,
 		// such as an unknown param, still stands.
-		name, ok := strings.CutPrefix(e.Field, paramsField+".")
-		return ok && unresolved[name] && e.Pos == m.Fields[e.Field]
+		for name := range unresolved {
+			if e.Field == joinField(paramsField, name) && e.Pos == m.Fields[e.Field] {
+				return true
+			}
+		}
+		return false
 	})
 	for _, name := range sortedKeys(m.Auth.Params) {
 		p := as.params[name]
-		if !p.connString {
+		field := joinField(paramsField, name)
+		if !p.connString || skip[field] && len(m.Auth.Params[name].Unresolved()) == 0 {
 			continue
 		}
-		field := joinField(paramsField, name)
 		errs = append(errs, checkConnString(m.Auth.Params[name], p, field, m.Fields[field])...)
 	}
 	return sortErrors(errs)

@@ -48,6 +48,9 @@ type document struct {
 	fields map[string]Position
 	keys   map[string]Position
 	errs   []*Error
+
+	// badFields holds the fields with an invalid "$" or an unset variable.
+	badFields map[string]bool
 }
 
 func (d *document) pos(n *node) Position {
@@ -58,18 +61,43 @@ func (d *document) pos(n *node) Position {
 // problems added to d.errs.
 func (d *document) load() *Manifest {
 	instance := d.resolve(d.root, "", roleRoot)
-	d.errs = append(d.errs, manifestSchema().validate(instance, d.locate)...)
-	if len(d.errs) > 0 {
+
+	// A field whose variables could not be substituted already has an
+	// error; checking the text left over would only repeat it.
+	schemaErrs := slices.DeleteFunc(manifestSchema().validate(instance, d.locate), d.unresolved)
+	d.errs = append(d.errs, schemaErrs...)
+
+	// Problems elsewhere in the document, such as a misspelt description,
+	// do not keep the auth params from being checked in the same run.
+	obj, ok := instance.(map[string]any)
+	if !ok || slices.ContainsFunc(schemaErrs, func(e *Error) bool { return blocksAuthCheck(e.Field) }) {
 		return nil
 	}
-	m := d.manifest(instance.(map[string]any))
+	m := d.manifest(obj)
 	if cs, ok := knownSpec(m.ConnectionSpec.ID); ok && cs.version == m.ConnectionSpec.Version {
-		d.errs = append(d.errs, checkAuth(m, cs)...)
+		d.errs = append(d.errs, checkAuth(m, cs, d.badFields)...)
 	}
 	if len(d.errs) > 0 {
 		return nil
 	}
 	return m
+}
+
+// blocksAuthCheck reports whether a schema error at field leaves the auth
+// check without the fields it reads.
+func blocksAuthCheck(field string) bool {
+	switch field {
+	case "", "kind", "connectionSpec", "connectionSpec.id", "connectionSpec.version", "auth", "auth.specName", paramsField:
+		return true
+	}
+	rest, ok := strings.CutPrefix(field, paramsField)
+	return ok && (rest[0] == '.' || rest[0] == '[')
+}
+
+// unresolved reports whether e is about the value of a field whose
+// variables could not be substituted.
+func (d *document) unresolved(e *Error) bool {
+	return d.badFields[e.Field] && e.Pos == d.fields[e.Field]
 }
 
 // resolve substitutes variables in the scalars of n and returns the JSON
@@ -103,6 +131,7 @@ func (d *document) resolve(n *node, field string, r role) any {
 	for _, s := range segs {
 		if s.variable != "" {
 			d.errs = append(d.errs, newError(d.file.dollarPos(n, s.offset), field, `variables are allowed only in auth.params values; write "$$" for a literal "$"`))
+			d.badFields[field] = true
 			break
 		}
 	}
@@ -120,6 +149,9 @@ func (d *document) resolveParam(name string, n *node, field string) any {
 
 func (d *document) parseRefs(n *node, field string) []segment {
 	segs, errs := parseRefs(n.text)
+	if len(errs) > 0 {
+		d.badFields[field] = true
+	}
 	for _, e := range errs {
 		d.errs = append(d.errs, newError(d.file.dollarPos(n, e.offset), field, "%s", e.msg))
 	}
@@ -154,6 +186,7 @@ func (d *document) paramValue(n *node, field string, segs []segment) Value {
 			continue
 		}
 		pos := d.file.dollarPos(n, s.offset)
+		d.badFields[field] = true
 		if d.file.loader.opts.AllowUnresolved {
 			d.file.warnings = append(d.file.warnings, newError(pos, field, "environment variable %s is not set; the value stays unresolved", s.variable))
 		} else {

@@ -145,7 +145,7 @@ func readManifestFile(path string) ([]byte, *Error) {
 	}
 	defer f.Close()
 	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > maxFileSize {
-		return nil, tooLarge(path, fmt.Sprintf("%.1f MiB", float64(info.Size())/(1<<20)))
+		return nil, tooLarge(path, fmt.Sprintf("%d bytes", info.Size()))
 	}
 
 	// Read one byte past the limit so that a file which grows after a stat,

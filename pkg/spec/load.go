@@ -186,9 +186,10 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 	d := &document{
 		file:   f,
 		root:   root,
-		params: map[string]Value{},
-		fields: map[string]Position{},
-		keys:   map[string]Position{},
+		params:    map[string]Value{},
+		fields:    map[string]Position{},
+		keys:      map[string]Position{},
+		badFields: map[string]bool{},
 	}
 	m := d.load()
 	f.errs = append(f.errs, d.errs...)

@@ -71,7 +71,7 @@ func describeKind(n *node) string {
 type treeBuilder struct {
 	file     string
 	memo     map[*yaml.Node]*node
-	active   map[*yaml.Node]bool // anchored nodes being expanded, to catch cycles
+	active   map[*yaml.Node]bool // nodes being built, to catch alias cycles
 	expanded int
 	fatal    bool
 	errs     []*Error
@@ -100,6 +100,10 @@ func (b *treeBuilder) build(n *yaml.Node, field string) *node {
 	if done, ok := b.memo[n]; ok {
 		return done
 	}
+	// Mark the node as being built, so that an alias inside it that refers
+	// back to it is caught as a cycle.
+	b.active[n] = true
+	defer delete(b.active, n)
 	var out *node
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -135,9 +139,7 @@ func (b *treeBuilder) buildAlias(n *yaml.Node, field string) *node {
 		b.fatal = true
 		return nil
 	}
-	b.active[target] = true
 	out := b.build(target, field)
-	delete(b.active, target)
 	if out == nil {
 		return nil
 	}

@@ -120,9 +120,6 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 	if len(kwTokens) == 0 {
 		return one("expected a value that satisfies the schema; found %s", describeValue(value, t.sensitive))
 	}
-	if sub, ok := v.schemaAt(kwTokens); ok && sub == false {
-		return []*Error{newError(t.keyPos, t.field, "field is not allowed")}
-	}
 	keyword := kwTokens[len(kwTokens)-1]
 	parent, _ := v.schemaAt(kwTokens[:len(kwTokens)-1])
 	schema, _ := parent.(map[string]any)
@@ -134,6 +131,12 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 		return missingFields(schema, value, t)
 	case "additionalProperties":
 		return unknownFields(schema, tokens, value, locate)
+	}
+	if sub, ok := v.schemaAt(kwTokens); ok && sub == false {
+		// A "false" schema, such as "properties": {"legacy": false}.
+		return []*Error{newError(t.keyPos, t.field, "field is not allowed")}
+	}
+	switch keyword {
 	case "type":
 		return one("expected %s, found %s", describeTypes(rule), found)
 	case "enum":
