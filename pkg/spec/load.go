@@ -184,8 +184,8 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 		return
 	}
 	d := &document{
-		file:   f,
-		root:   root,
+		file:      f,
+		root:      root,
 		params:    map[string]Value{},
 		fields:    map[string]Position{},
 		keys:      map[string]Position{},
