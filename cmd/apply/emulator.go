@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -141,7 +140,7 @@ func runEmulator(ctx context.Context, e *env, args []string) error {
 		return &usageError{command: "emulator", problems: problems}
 	}
 
-	srv, err := startEmulator(o.listen, emulator.Options{
+	opts := emulator.Options{
 		Token:            o.token,
 		StatePath:        o.state,
 		Seed:             o.seed,
@@ -151,64 +150,65 @@ func runEmulator(ctx context.Context, e *env, args []string) error {
 		ErrorRate:        o.errorRate,
 		LostResponseRate: o.lostResponseRate,
 		Logger:           newLogger(e.stderr, o.verbose),
-	})
-	if err != nil {
-		return err
 	}
-	fmt.Fprintln(e.stdout, srv.url)
 	tokenHint := "any non-empty AEP_ACCESS_TOKEN"
 	if o.token != "" {
 		tokenHint = "AEP_ACCESS_TOKEN set to the --token value"
 	}
-	fmt.Fprintf(e.stderr, "apply: emulator serving on %s; use AEP_ENDPOINT=%s with %s, any AEP_API_KEY and AEP_ORG_ID; interrupt to stop\n", srv.url, srv.url, tokenHint)
-
-	select {
-	case <-ctx.Done():
-	case <-e.interrupts:
+	ready := func(url string) {
+		fmt.Fprintln(e.stdout, url)
+		fmt.Fprintf(e.stderr, "apply: emulator serving on %s; use AEP_ENDPOINT=%s with %s, any AEP_API_KEY and AEP_ORG_ID; interrupt to stop\n", url, url, tokenHint)
 	}
-	fmt.Fprintln(e.stderr, "apply: emulator stopping")
-	return srv.close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-e.interrupts:
+			fmt.Fprintln(e.stderr, "apply: emulator stopping")
+			cancel()
+		}
+	}()
+	if err := emulator.ListenAndServe(ctx, o.listen, opts, ready); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
 }
 
-// emulatorServer is an emulator serving HTTP on loopback.
+// emulatorServer is an emulator serving HTTP on loopback in the
+// background.
 type emulatorServer struct {
-	url  string
-	emu  *emulator.Emulator
-	http *http.Server
-	done chan error
+	url    string
+	cancel context.CancelFunc
+	done   chan error
 }
 
 // startEmulator starts an emulator on addr, which must be a loopback
-// address; port 0 picks a free port.
-func startEmulator(addr string, opts emulator.Options) (*emulatorServer, error) {
-	emu, err := emulator.New(opts)
-	if err != nil {
+// address; port 0 picks a free port. It returns once the emulator listens.
+func startEmulator(ctx context.Context, addr string, opts emulator.Options) (*emulatorServer, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &emulatorServer{cancel: cancel, done: make(chan error, 1)}
+	ready := make(chan string, 1)
+	go func() {
+		s.done <- emulator.ListenAndServe(ctx, addr, opts, func(url string) { ready <- url })
+	}()
+	select {
+	case s.url = <-ready:
+		return s, nil
+	case err := <-s.done:
+		cancel()
+		if err == nil {
+			err = errors.New("stopped before listening")
+		}
 		return nil, fmt.Errorf("start emulator: %w", err)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		emu.Close()
-		return nil, fmt.Errorf("start emulator: %w", err)
-	}
-	s := &emulatorServer{
-		url:  "http://" + ln.Addr().String(),
-		emu:  emu,
-		http: &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second},
-		done: make(chan error, 1),
-	}
-	go func() { s.done <- s.http.Serve(ln) }()
-	return s, nil
 }
 
 // close stops serving, waits for requests in flight and saves the state.
 func (s *emulatorServer) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
-	}
-	return errors.Join(err, s.emu.Close())
+	s.cancel()
+	return <-s.done
 }
 
 // connectEmulator starts the emulator of an --emulator run on a free
@@ -219,7 +219,9 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 		return nil, fmt.Errorf("start emulator: %w", err)
 	}
 	token := randomHex(16)
-	srv, err := startEmulator("127.0.0.1:0", emulator.Options{
+	// The emulator outlives ctx's cancellation by a second interrupt until
+	// conn.close, so that it can answer the requests being cancelled.
+	srv, err := startEmulator(context.WithoutCancel(ctx), "127.0.0.1:0", emulator.Options{
 		Token:     token,
 		StatePath: emulatorStatePath,
 		Logger:    logger.With("component", "emulator"),

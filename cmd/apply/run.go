@@ -64,7 +64,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv loo
 	defer signal.Stop(signals)
 
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, interrupts: signals}
-	err := dispatch(context.Background(), e, args)
+	return runEnv(context.Background(), e, args)
+}
+
+// runEnv runs args with e and returns the exit status. Tests call it with
+// their own interrupt channel.
+func runEnv(ctx context.Context, e *env, args []string) int {
+	err := dispatch(ctx, e, args)
 	reportError(e.stderr, err)
 	return exitCode(err)
 }

@@ -74,18 +74,23 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// cmdExits runs a command and checks its exit status:
+// cmdExits runs a command and checks its exit status, one of a
+// comma-separated list:
 //
-//	exits <status> <command> [args...]
+//	exits <status>[,<status>...] <command> [args...]
 //
 // stdout and stderr are kept for the stdout and stderr commands.
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits <status> <command> [args...]")
+		ts.Fatalf("usage: exits <status>[,<status>...] <command> [args...]")
 	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("exits: invalid status %q", args[0])
+	want := make(map[int]bool)
+	for _, s := range strings.Split(args[0], ",") {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			ts.Fatalf("exits: invalid status %q", s)
+		}
+		want[n] = true
 	}
 	got := 0
 	if err := ts.Exec(args[1], args[2:]...); err != nil {
@@ -95,8 +100,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		got = exit.ExitCode()
 	}
-	if got != want {
-		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	if !want[got] {
+		ts.Fatalf("%s exited with status %d, want %s", args[1], got, args[0])
 	}
 }
 
