@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -46,18 +47,9 @@ func (e *Emulator) testConnection(w http.ResponseWriter, r *http.Request, rq *re
 		writeJSON(w, http.StatusOK, testResponse{Result: true})
 		return
 	}
-	var res verify.Result
-	aerr := e.guardVerify(rq, func() {
-		target, err := verify.TargetFromParams(c.AuthSpecName, stringParams(c.Params))
-		if err != nil {
-			res = verify.Result{Outcome: verify.Invalid}
-			return
-		}
+	res := verify.Result{Outcome: verify.Invalid}
+	if target, err := verify.TargetFromParams(c.AuthSpecName, stringParams(c.Params)); err == nil {
 		res = verify.Check(r.Context(), target, e.opts.VerifyTimeout)
-	})
-	if aerr != nil {
-		e.fail(w, rq, aerr)
-		return
 	}
 	e.log.Debug("connection tested", "outcome", res.Outcome, "request_id", rq.id)
 	writeJSON(w, http.StatusOK, testResponse{Result: res.Outcome == verify.Reachable})
@@ -83,14 +75,7 @@ func (e *Emulator) exploreConnection(w http.ResponseWriter, r *http.Request, rq 
 		writeJSON(w, http.StatusOK, items)
 		return
 	}
-	var tables []string
-	var failure *apiError
-	aerr := e.guardVerify(rq, func() {
-		failure = e.listTables(r.Context(), c, &tables)
-	})
-	if aerr == nil {
-		aerr = failure
-	}
+	tables, aerr := e.listTables(r.Context(), c)
 	if aerr != nil {
 		e.fail(w, rq, aerr)
 		return
@@ -101,40 +86,23 @@ func (e *Emulator) exploreConnection(w http.ResponseWriter, r *http.Request, rq 
 	writeJSON(w, http.StatusOK, items)
 }
 
-// listTables checks the database first so that a failure can be reported
-// with the check's outcome and detail, which never contain a secret.
-func (e *Emulator) listTables(ctx context.Context, c *connection, tables *[]string) *apiError {
+// listTables lists the tables of c's database. A failure to connect is
+// reported with the outcome and detail of the check, which never contain a
+// secret.
+func (e *Emulator) listTables(ctx context.Context, c *connection) ([]string, *apiError) {
 	target, err := verify.TargetFromParams(c.AuthSpecName, stringParams(c.Params))
 	if err != nil {
-		return errInvalidRequest("the auth params cannot describe a database connection")
+		return nil, errInvalidRequest("the auth params cannot describe a database connection")
 	}
-	res := verify.Check(ctx, target, e.opts.VerifyTimeout)
-	if res.Outcome != verify.Reachable {
-		return errInvalidRequest("connecting to the database failed (%s): %s", res.Outcome, res.Detail)
+	tables, err := verify.ListTables(ctx, target, e.opts.VerifyTimeout)
+	var verr *verify.Error
+	switch {
+	case errors.As(err, &verr):
+		return nil, errInvalidRequest("connecting to the database failed (%s): %s", verr.Result.Outcome, verr.Result.Detail)
+	case err != nil:
+		return nil, errInvalidRequest("listing the tables of the database failed")
 	}
-	*tables, err = verify.ListTables(ctx, target, e.opts.VerifyTimeout)
-	if err != nil {
-		return errInvalidRequest("listing the tables of the database failed")
-	}
-	return nil
-}
-
-// guardVerify runs fn, turning a panic into a 500 so that a failure in the
-// database check does not drop the client's connection.
-func (e *Emulator) guardVerify(rq *request, fn func()) (aerr *apiError) {
-	defer func() {
-		p := recover()
-		if p == nil {
-			return
-		}
-		if p == http.ErrAbortHandler {
-			panic(p)
-		}
-		e.log.Error("database check panicked", "panic", fmt.Sprint(p), "request_id", rq.id)
-		aerr = errInternal()
-	}()
-	fn()
-	return nil
+	return tables, nil
 }
 
 // stringParams converts params for verify, which takes strings: every param
