@@ -91,9 +91,11 @@ func (w *resultWriter) render(out io.Writer, format apply.Format, p *apply.Plan,
 	return writeReportLine(out, r)
 }
 
-// writeReportLine writes the outcome line of an apply; nothing for a plan.
+// writeReportLine writes the outcome line of an apply. It writes nothing
+// for a plan, or for an apply of a plan without changes, whose text
+// already says "No changes".
 func writeReportLine(out io.Writer, r *apply.Report) error {
-	if r == nil {
+	if r == nil || (r.Plan != nil && !r.Plan.HasChanges() && !r.Interrupted) {
 		return nil
 	}
 	_, err := fmt.Fprintln(out, apply.CountResults(r).SummaryLine())

@@ -20,8 +20,8 @@ type verifyOptions struct {
 func verifyFlags(o *verifyOptions) *flagSet {
 	f := newFlagSet("verify")
 	f.add(&o.paths, "<path>", "manifest file or directory of manifests; repeat for several (required)", "f", "filename")
-	f.durationVar(&o.timeout, 10*time.Second, "<duration>", "connect timeout of each database (default 10s)", "timeout")
-	f.intVar(&o.parallelism, 10, "<n>", "maximum number of databases checked at once (default 10)", "parallelism")
+	f.durationVar(&o.timeout, verify.DefaultTimeout, "<duration>", fmt.Sprintf("connect timeout of each database (default %s)", verify.DefaultTimeout), "timeout")
+	f.intVar(&o.parallelism, verify.DefaultParallelism, "<n>", fmt.Sprintf("maximum number of databases checked at once (default %d)", verify.DefaultParallelism), "parallelism")
 	f.boolVar(&o.verbose, false, "write debug logs to stderr", "v", "verbose")
 	return f
 }
@@ -83,22 +83,27 @@ func verifyManifests(ctx context.Context, e *env, manifests []*spec.Manifest, pa
 }
 
 // checkSources checks every MySQL and MariaDB source and writes one line
-// per source to out. It returns errShown when any source fails.
+// per manifest to out; other sources get a "skipped" line. It returns
+// errShown when any source fails.
 func checkSources(ctx context.Context, e *env, out io.Writer, manifests []*spec.Manifest, parallelism int, timeout time.Duration) error {
 	results := verify.Run(ctx, manifests, verify.Options{Parallelism: parallelism, Timeout: timeout})
-	if len(results) == 0 {
-		fmt.Fprintln(e.stderr, "apply: no MySQL or MariaDB sources to verify")
-		return nil
-	}
-	failed := 0
+	checked, failed := 0, 0
 	for _, r := range results {
 		fmt.Fprintln(out, verify.FormatResult(r))
-		if r.Outcome != verify.Reachable {
+		switch r.Outcome {
+		case verify.Skipped:
+		case verify.Reachable:
+			checked++
+		default:
+			checked++
 			failed++
 		}
 	}
-	if failed > 0 {
-		fmt.Fprintf(e.stderr, "apply: %d of %s failed verification\n", failed, countNoun(len(results), "source"))
+	switch {
+	case checked == 0:
+		fmt.Fprintln(e.stderr, "apply: no MySQL or MariaDB sources to verify")
+	case failed > 0:
+		fmt.Fprintf(e.stderr, "apply: %d of %s failed verification\n", failed, countNoun(checked, "source"))
 		return errShown
 	}
 	return nil

@@ -174,6 +174,8 @@ func describeChange(c FieldChange) string {
 		return path + ": (sensitive, cannot be compared)"
 	case c.Sensitive:
 		return path + ": (sensitive)"
+	case c.Unknown && c.Before == "":
+		return path + ": (known after apply)"
 	case c.Unknown:
 		return path + ": " + quoteValue(c.Before) + " → (known after apply)"
 	}

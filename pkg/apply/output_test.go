@@ -52,6 +52,9 @@ var outputPlans = map[string]*Plan{
 	"notes-and-errors": {Actions: []Action{
 		{Kind: Create, Name: "orders", File: "connections/orders.yaml", Line: 1,
 			Note: "completes an interrupted create"},
+		{Kind: Update, Name: "sales", ID: "c-4", File: "connections/sales.yaml", Line: 1,
+			Note:    "planned offline: the lock file records that the manifest changed, but not which field",
+			Changes: []FieldChange{{Path: "description, auth.params", Unknown: true}}},
 		{Kind: Adopt, Name: "crm", File: "connections/crm.yaml", Line: 1,
 			Error: "2 connections are named crm (ids c-1, c-2); delete one or record the right id in the lock file"},
 	}},
@@ -134,7 +137,7 @@ func TestCountsSummaryLine(t *testing.T) {
 		{"nothing to change", "no-changes", "Plan: 0 to create, 0 to update, 0 to delete"},
 		{"extras follow the three counts", "mixed", "Plan: 2 to create, 1 to update, 0 to delete, 1 to adopt, 1 to rename"},
 		{"skipped actions counted apart", "destructive", "Plan: 0 to create, 0 to update, 1 to delete, 1 to replace, 1 to recreate, 1 skipped"},
-		{"planning errors counted apart", "notes-and-errors", "Plan: 1 to create, 0 to update, 0 to delete, 1 with errors"},
+		{"planning errors counted apart", "notes-and-errors", "Plan: 1 to create, 1 to update, 0 to delete, 1 with errors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
