@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// resolver looks up server names. Tests replace it with one that asks a
+// resolver looks up server names. Tests replace it with one that queries a
 // DNS server on loopback, so that no test query leaves the machine.
 var resolver = net.DefaultResolver
 

@@ -42,10 +42,3 @@ func invalidResult(err error) Result {
 		Hint:    "fix the auth params",
 	}
 }
-
-func skippedResult(specID string) Result {
-	return Result{
-		Outcome: Skipped,
-		Detail:  fmt.Sprintf("skipped: connection spec %s is not MySQL or MariaDB", specID),
-	}
-}

@@ -26,36 +26,51 @@ type Options struct {
 }
 
 // Run checks every MySQL and MariaDB source among manifests, in parallel,
-// and returns one result per manifest, in manifest order. Manifests of
-// other sources get a Skipped result, and manifests whose params cannot
-// describe a connection an Invalid one. Once ctx is canceled, checks not yet
-// started get a Failed result saying so.
+// and returns one result per such manifest, in manifest order. Manifests of
+// other sources are left out, so the result is empty when there are none.
+// Manifests whose params cannot describe a connection get an Invalid
+// result. Once ctx is canceled, checks not yet started get a Failed result
+// saying so.
 func Run(ctx context.Context, manifests []*spec.Manifest, opts Options) []Result {
 	limit := opts.Parallelism
 	if limit <= 0 {
 		limit = DefaultParallelism
 	}
-	results := make([]Result, len(manifests))
-	var g errgroup.Group
-	g.SetLimit(limit)
-	for i, m := range manifests {
+
+	// Build every target first, so that results is not grown while checks
+	// write into it.
+	var (
+		results []Result
+		targets []*Target // nil where the result is already known
+	)
+	for _, m := range manifests {
 		t, ok, err := TargetFromManifest(m)
 		switch {
-		case err != nil:
-			results[i] = invalidResult(err)
 		case !ok:
-			results[i] = skippedResult(m.ConnectionSpec.ID)
+			continue
+		case err != nil:
+			r := invalidResult(err)
+			r.Name = m.Name
+			results = append(results, r)
+			targets = append(targets, nil)
+		default:
+			results = append(results, Result{Name: m.Name})
+			targets = append(targets, &t)
 		}
-		if err != nil || !ok {
-			results[i].Name = m.Name
+	}
+
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, t := range targets {
+		if t == nil {
 			continue
 		}
 		g.Go(func() error {
 			if ctx.Err() != nil {
-				results[i] = Result{Name: m.Name, Outcome: Failed, Detail: "check canceled", Hint: "run the check again"}
+				results[i] = Result{Name: t.Name, Outcome: Failed, Detail: "check canceled", Hint: "run the check again"}
 				return nil
 			}
-			results[i] = Check(ctx, t, opts.Timeout)
+			results[i] = Check(ctx, *t, opts.Timeout)
 			return nil
 		})
 	}

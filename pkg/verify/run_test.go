@@ -3,9 +3,12 @@ package verify
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -60,17 +63,88 @@ func TestRunFolderOfSources(t *testing.T) {
 		fmt.Sprintf(`mysql-unknown-db: unknown database "archive" on %s; check the database name, and create the database if it is missing`, plainServer.Addr()),
 		fmt.Sprintf("mysql-gone: unreachable: connection to %s refused; check the port, and that the database server is running and accepts TCP connections on that address", refused),
 		fmt.Sprintf(`mysql-needs-tls: TLS required by %s for user "app"; set sslMode to REQUIRED, Verify-Ca or Verify Identity ("true" on AWS)`, secureServer.Addr()),
-		"postgres: skipped: connection spec 74a1c565-4e59-48d7-9d67-7c03b8a13137 is not MySQL or MariaDB",
 	}
 	if diff := cmp.Diff(wantLines, lines); diff != "" {
 		t.Errorf("Run lines mismatch (-want +got):\n%s", diff)
 	}
-	wantOutcomes := []Outcome{Reachable, AuthFailed, UnknownDatabase, Unreachable, TLSRequired, Skipped}
+	wantOutcomes := []Outcome{Reachable, AuthFailed, UnknownDatabase, Unreachable, TLSRequired}
 	if diff := cmp.Diff(wantOutcomes, outcomes); diff != "" {
 		t.Errorf("Run outcomes mismatch (-want +got):\n%s", diff)
 	}
 	if failures != 4 {
 		t.Errorf("Run failures = %d, want 4", failures)
+	}
+}
+
+// TestRunLoadedFolder loads the manifests in testdata/sources, with the
+// servers' ports filled in, and checks the line printed for each source.
+func TestRunLoadedFolder(t *testing.T) {
+	refused := closedPort(t)
+	_, closedPortText, _ := strings.Cut(refused, ":")
+	ports := map[string]string{
+		"PlainPort":  strconv.Itoa(plainServer.Port),
+		"TLSPort":    strconv.Itoa(tlsServer.Port),
+		"SecurePort": strconv.Itoa(secureServer.Port),
+		"ClosedPort": closedPortText,
+	}
+	dir := t.TempDir()
+	templates, err := filepath.Glob("testdata/sources/*.yaml")
+	if err != nil || len(templates) == 0 {
+		t.Fatalf("no manifests in testdata/sources (error %v)", err)
+	}
+	for _, path := range templates {
+		tmpl := template.Must(template.ParseFiles(path))
+		f, err := os.Create(filepath.Join(dir, filepath.Base(path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tmpl.Execute(f, ports); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	env := map[string]string{
+		"APP_PASSWORD":            appPassword,
+		"WRONG_PASSWORD":          "not-the-password",
+		"GHOST_PASSWORD":          ghostPassword,
+		"SPECIAL_PASSWORD_BRACED": escapeBraces(specialPassword),
+	}
+	loaded, err := spec.Load([]string{dir}, spec.LoadOptions{
+		LookupEnv: func(name string) (string, bool) {
+			v, ok := env[name]
+			return v, ok
+		},
+	})
+	if err != nil {
+		t.Fatalf("spec.Load: %v", err)
+	}
+
+	results := Run(context.Background(), loaded.Manifests, Options{Parallelism: 3})
+
+	var lines []string
+	for _, r := range results {
+		lines = append(lines, FormatResult(r))
+	}
+	// Files load in name order; postgresql.yaml is left out.
+	want := []string{
+		fmt.Sprintf("mysql-good: reachable (%s, TLSv1.3)", serverVersion(t, tlsServer)),
+		fmt.Sprintf(`mysql-needs-tls: TLS required by %s for user "app"; set sslMode to REQUIRED, Verify-Ca or Verify Identity ("true" on AWS)`, secureServer.Addr()),
+		fmt.Sprintf("mariadb-special-password: reachable (%s, TLSv1.3)", serverVersion(t, tlsServer)),
+		fmt.Sprintf(`mysql-unknown-database: unknown database "archive" on %s; check the database name, and create the database if it is missing`, plainServer.Addr()),
+		fmt.Sprintf("mysql-unreachable: unreachable: connection to %s refused; check the port, and that the database server is running and accepts TCP connections on that address", refused),
+		fmt.Sprintf(`mysql-wrong-password: authentication failed for user "app" on %s; check the username and password`, plainServer.Addr()),
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("Run lines mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunWithoutMySQLSources(t *testing.T) {
+	manifests := []*spec.Manifest{
+		manifest("postgres", "74a1c565-4e59-48d7-9d67-7c03b8a13137", map[string]spec.Value{}),
+	}
+	if got := Run(context.Background(), manifests, Options{}); len(got) != 0 {
+		t.Errorf("Run over a PostgreSQL manifest = %+v, want no results", got)
 	}
 }
 

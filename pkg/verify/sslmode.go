@@ -20,8 +20,8 @@ const (
 
 // defaultSSLMode applies when sslMode is absent. PREFERRED is the default
 // of the mysql and mariadb command-line clients.
-// NOTE: the public documentation gives no Azure default, and says AWS
-// defaults to "false". A missing sslMode on AWS therefore checks with
+// NOTE: the public documentation gives no Azure default, and states that
+// AWS defaults to "false". A missing sslMode on AWS therefore checks with
 // encryption when the server offers it, where the platform may connect
 // without it.
 const defaultSSLMode = sslPreferred

@@ -36,11 +36,11 @@ func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
 // connection, as an API request body holds them (basic auth or connection string).
 //
 // Params that contain "connectionString" are read as the connection string
-// form (keys Server, Port, Database, UID, PWD and SslMode, matched
-// case-insensitively, values optionally in braces); any other params as the
-// basic form (server, port, database, username, password, sslMode). The
-// port defaults to 3306 and sslMode to PREFERRED. authSpecName only names
-// the auth spec in errors. The error is a [*ParamError].
+// form, with the keys Server, Port, Database, UID, PWD and SslMode, matched
+// case-insensitively. Any other params are read as the basic form: server,
+// port, database, username, password and sslMode. The port defaults to 3306
+// and sslMode to PREFERRED. authSpecName only names the auth spec in
+// errors. The error is a [*ParamError].
 func TargetFromParams(authSpecName string, params map[string]string) (Target, error) {
 	var (
 		t   Target
@@ -85,10 +85,11 @@ func targetFromBasic(params map[string]string) (Target, error) {
 }
 
 func targetFromConnString(s string) (Target, error) {
-	cs, err := parseConnString(s)
+	cs, err := spec.ParseConnectionString(s)
 	if err != nil {
 		return Target{}, &ParamError{Param: connectionStringParam, Msg: err.Error()}
 	}
+
 	for _, key := range []string{"Server", "Database", "UID"} {
 		if v, _ := cs.Get(key); strings.TrimSpace(v) == "" {
 			return Target{}, &ParamError{Param: connectionStringParam, Msg: fmt.Sprintf("missing key %s", key)}
@@ -103,6 +104,7 @@ func targetFromConnString(s string) (Target, error) {
 	if _, err := parseSSLMode(mode); err != nil {
 		return Target{}, &ParamError{Param: connectionStringParam, Msg: "key SslMode: " + err.Error()}
 	}
+
 	server, _ := cs.Get("Server")
 	database, _ := cs.Get("Database")
 	user, _ := cs.Get("UID")
@@ -181,8 +183,9 @@ func manifestError(m *spec.Manifest, param, msg string) error {
 	return &spec.Error{Pos: pos, Field: field, Msg: msg}
 }
 
-// shownText is what output shows in place of target fields whose manifest
-// values are sensitive. An empty field shows the value itself.
+// shownText holds the redaction markers that output shows in place of
+// target fields whose manifest values are sensitive. An empty field means
+// the value itself is shown.
 type shownText struct {
 	host, port, database, user string
 }

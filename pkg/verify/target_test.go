@@ -119,10 +119,10 @@ func TestTargetFromParamsErrors(t *testing.T) {
 		{"basic unknown sslMode", basic(map[string]string{"sslMode": "STRICT"}), `sslMode: must be DISABLED, PREFERRED, REQUIRED, Verify-Ca or Verify Identity, or "true" or "false" (auth spec "Basic Authentication")`},
 		{"string missing UID", connString("Server=db;Port=3306;Database=shop;PWD=" + password), `connectionString: missing key UID (auth spec "Basic Authentication")`},
 		{"string bad port", connString("Server=db;Port=" + password + ";Database=shop;UID=u;PWD=x"), `connectionString: key Port: must be a number from 1 to 65535 (auth spec "Basic Authentication")`},
-		{"string unclosed brace", connString("Server=db;Database=shop;UID=u;PWD={" + password), `connectionString: value of key "PWD": missing closing brace (auth spec "Basic Authentication")`},
-		{"string text after brace", connString("Server=db;Database=shop;UID=u;PWD={" + password + "}x"), `connectionString: value of key "PWD": unexpected text after the closing brace (auth spec "Basic Authentication")`},
-		{"string entry without equals", connString("Server=db;" + password + ";Database=shop"), `connectionString: entry 2 is not of the form Key=Value (auth spec "Basic Authentication")`},
-		{"string duplicate key", connString("Server=db;server=other;Database=shop;UID=u;PWD=" + password), `connectionString: key "server" appears more than once (auth spec "Basic Authentication")`},
+		{"string unclosed brace", connString("Server=db;Database=shop;UID=u;PWD={" + password), `connectionString: invalid connection string: unclosed "{" in a value at offset 34 (auth spec "Basic Authentication")`},
+		{"string text after brace", connString("Server=db;Database=shop;UID=u;PWD={" + password + "}x"), `connectionString: invalid connection string: unexpected text after the closing "}" of a value at offset 50 (auth spec "Basic Authentication")`},
+		{"string entry without equals", connString("Server=db;" + password + ";Database=shop"), `connectionString: invalid connection string: missing "=" after a key at offset 10 (auth spec "Basic Authentication")`},
+		{"string duplicate key", connString("Server=db;server=other;Database=shop;UID=u;PWD=" + password), `connectionString: invalid connection string: duplicate key (keys are case-insensitive) at offset 10 (auth spec "Basic Authentication")`},
 		{"string bad SslMode", connString("Server=db;Database=shop;UID=u;PWD=x;SslMode=" + password), `connectionString: key SslMode: must be DISABLED, PREFERRED, REQUIRED, Verify-Ca or Verify Identity, or "true" or "false" (auth spec "Basic Authentication")`},
 	}
 	for _, tt := range tests {
@@ -145,31 +145,31 @@ func TestTargetFromParamsErrors(t *testing.T) {
 	}
 }
 
-func TestParseConnString(t *testing.T) {
+// TestConnStringValues pins the connection string rules this package
+// relies on, as spec.ParseConnectionString implements them.
+func TestConnStringValues(t *testing.T) {
 	tests := []struct {
-		in   string
-		want map[string]string
+		in        string
+		key, want string
 	}{
-		{"", map[string]string{}},
-		{";;", map[string]string{}},
-		{"A=1", map[string]string{"a": "1"}},
-		{" A = 1 ; b=2 ;", map[string]string{"a": "1", "b": "2"}},
-		{"PWD={}", map[string]string{"pwd": ""}},
-		{"PWD={;}", map[string]string{"pwd": ";"}},
-		{"PWD={}}}", map[string]string{"pwd": "}"}},
-		{"PWD={a}}b};X=1", map[string]string{"pwd": "a}b", "x": "1"}},
-		{"PWD= {a=b} ;X=1", map[string]string{"pwd": "a=b", "x": "1"}},
-		{"PWD=a=b", map[string]string{"pwd": "a=b"}},
-		{"PWD=a{b}", map[string]string{"pwd": "a{b}"}},
+		{" A = 1 ; b=2 ;", "B", "2"},
+		{"PWD={}", "pwd", ""},
+		{"PWD={;}", "PWD", ";"},
+		{"PWD={}}}", "PWD", "}"},
+		{"PWD={a}}b};X=1", "PWD", "a}b"},
+		{"PWD= {a=b} ;X=1", "PWD", "a=b"},
+		{"PWD=a=b", "PWD", "a=b"},
+		{"PWD=a{b}", "PWD", "a{b}"},
+		{"Pwd=$x", "PWD", "$x"},
 	}
 	for _, tt := range tests {
-		got, err := parseConnString(tt.in)
+		cs, err := spec.ParseConnectionString(tt.in)
 		if err != nil {
-			t.Errorf("parseConnString(%q): %v", tt.in, err)
+			t.Errorf("ParseConnectionString(%q): %v", tt.in, err)
 			continue
 		}
-		if diff := cmp.Diff(connString(tt.want), got); diff != "" {
-			t.Errorf("parseConnString(%q) mismatch (-want +got):\n%s", tt.in, diff)
+		if got, ok := cs.Get(tt.key); !ok || got != tt.want {
+			t.Errorf("ParseConnectionString(%q).Get(%q) = %q, %v, want %q", tt.in, tt.key, got, ok, tt.want)
 		}
 	}
 }

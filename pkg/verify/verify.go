@@ -29,7 +29,6 @@ const (
 	TLSFailed       Outcome = "tls-failed"       // handshake or certificate verification failed
 	Invalid         Outcome = "invalid"          // the params cannot describe a connection
 	Failed          Outcome = "failed"           // any other error, such as too many connections
-	Skipped         Outcome = "skipped"          // not a MySQL or MariaDB source; Run only
 )
 
 // DefaultTimeout bounds a check when the caller gives no timeout.
@@ -46,8 +45,9 @@ type Target struct {
 	SSLMode  string // as written in the manifest: DISABLED, PREFERRED, ..., "true" or "false"
 
 	// RootCAs verifies the server certificate in the Verify-Ca and Verify
-	// Identity modes; nil means the system's roots, which the SSL_CERT_FILE
-	// and SSL_CERT_DIR environment variables can replace.
+	// Identity modes. Nil means the system's roots, as crypto/x509 loads
+	// them, so that on Linux the SSL_CERT_FILE environment variable can name
+	// the bundle file.
 	RootCAs *x509.CertPool
 
 	shown shownText // set by TargetFromManifest for sensitive params
@@ -60,12 +60,12 @@ type Result struct {
 	ServerVersion string // set when Reachable: product and version, such as "MariaDB 10.11.14"
 	TLSVersion    string // set when Reachable over TLS, such as "TLSv1.3"
 	Detail        string // what happened, starting with the outcome's words; never a secret
-	Hint          string // what to do next; empty when Reachable or Skipped
+	Hint          string // what to do next; empty when Reachable
 }
 
-// Failed reports whether r is a failure: anything but Reachable and Skipped.
+// Failed reports whether r is a failure: any outcome but Reachable.
 func (r Result) Failed() bool {
-	return r.Outcome != Reachable && r.Outcome != Skipped
+	return r.Outcome != Reachable
 }
 
 // Check connects to t and classifies the outcome; timeout bounds the connect.
@@ -167,7 +167,7 @@ func productVersion(raw string) string {
 //
 // It includes views, as SHOW TABLES does. The timeout (DefaultTimeout when
 // zero or negative) bounds the connect and the listing together. When the
-// connection fails the error is an [*Error] whose Result tells why, as
+// connection fails the error is an [*Error] whose Result gives the cause, as
 // [Check] would.
 func ListTables(ctx context.Context, t Target, timeout time.Duration) ([]string, error) {
 	if timeout <= 0 {
