@@ -190,6 +190,24 @@ func CheckAuth(m *Manifest, connectionSpec []byte) ErrorList {
 
 const paramsField = "auth.params"
 
+// secretNameParts are parts of param names that mark a likely secret.
+var secretNameParts = []string{"password", "passphrase", "pwd", "secret", "token", "privatekey", "apikey", "credential", "connectionstring"}
+
+// markLikelySecrets marks as sensitive the params whose names suggest a
+// secret, for a manifest whose connection spec is not known offline. Until
+// the spec is fetched, which params say "format": "password" is unknown, and
+// a literal password must not be printed in the meantime.
+//
+// NOTE: a guess by name; CheckAuth applies the spec's own marks.
+func markLikelySecrets(m *Manifest) {
+	for name, v := range m.Auth.Params {
+		lower := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
+		if slices.ContainsFunc(secretNameParts, func(part string) bool { return strings.Contains(lower, part) }) {
+			m.Auth.Params[name] = v.markSensitive("")
+		}
+	}
+}
+
 // checkAuth checks the auth params of m against cs. The values of the params
 // in skip, by field path, are not checked; unresolved values never are.
 func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {

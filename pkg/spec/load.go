@@ -197,6 +197,7 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 		return
 	}
 	if !m.AuthChecked {
+		markLikelySecrets(m)
 		f.warnings = append(f.warnings, newError(m.Fields["connectionSpec.id"], "connectionSpec.id",
 			"auth params not checked: connection spec %s version %s is not known offline", m.ConnectionSpec.ID, m.ConnectionSpec.Version))
 	}

@@ -152,6 +152,15 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 		return one("%s", describeLength("at least", rule, value, t.sensitive, "fewer"))
 	case "maxLength":
 		return one("%s", describeLength("at most", rule, value, t.sensitive, "more"))
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
+		bound := map[string]string{
+			"minimum":          "at least",
+			"maximum":          "at most",
+			"exclusiveMinimum": "greater than",
+			"exclusiveMaximum": "less than",
+			"multipleOf":       "a multiple of",
+		}[keyword]
+		return one("expected a number %s %s; found %s", bound, jsonText(rule), found)
 	case "format":
 		return one("expected a string in the %s format; found %s", jsonText(rule), found)
 	}

@@ -1,0 +1,185 @@
+package spec
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/apply-cli/apply/schemas"
+)
+
+// loadCheckAuthManifests loads the manifests whose connection spec is not
+// embedded, keyed by name.
+func loadCheckAuthManifests(t *testing.T) map[string]*Manifest {
+	t.Helper()
+	res, err := Load([]string{"testdata/checkauth/manifests.yaml"}, LoadOptions{
+		LookupEnv: lookupIn(map[string]string{"TOKEN_DSN_PASSWORD": "p;w"}),
+	})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	byName := map[string]*Manifest{}
+	for _, m := range res.Manifests {
+		if m.AuthChecked {
+			t.Errorf("%s: AuthChecked before CheckAuth", m.Name)
+		}
+		byName[m.Name] = m
+	}
+	return byName
+}
+
+func readTestFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestCheckAuth(t *testing.T) {
+	const file = "testdata/checkauth/manifests.yaml"
+	tests := []struct {
+		name     string
+		manifest string
+		spec     string
+		want     []string
+	}{
+		{
+			name:     "valid params",
+			manifest: "token-ok",
+			spec:     "testdata/checkauth/token-spec.json",
+		},
+		{
+			name:     "valid params against a response with items",
+			manifest: "token-ok",
+			spec:     "testdata/checkauth/token-spec-response.json",
+		},
+		{
+			name:     "every keyword",
+			manifest: "token-bad",
+			spec:     "testdata/checkauth/token-spec.json",
+			want: []string{
+				file + ":17:12: auth.params.token: expected a string matching the pattern `^tok_[a-z0-9]+$`; found a sensitive value (not shown)",
+				file + `:18:13: auth.params.region: expected one of "eu", "us"; found "mars"`,
+				file + `:19:14: auth.params.retries: expected an integer, found "three"`,
+				file + `:20:15: auth.params.compress: expected a boolean, found "yes"`,
+				file + `:21:14: auth.params.timeout: expected a number less than 60; found 90.5`,
+				file + `:22:12: auth.params.label: expected at most 8 characters, found 13`,
+				file + `:23:10: auth.params.dsn: connection string is missing the required key "pwd" (keys are case-insensitive)`,
+				file + `:24:5: auth.params.extra: unknown field; expected one of "compress", "dsn", "label", "region", "retries", "timeout", "token"`,
+			},
+		},
+		{
+			name:     "unknown auth spec name",
+			manifest: "token-wrong-spec-name",
+			spec:     "testdata/checkauth/token-spec.json",
+			want: []string{
+				file + `:29:13: auth.specName: expected one of "Token Authentication" (the auth specs of connection spec 11111111-2222-4333-8444-555555555555 (token-source)); found "Basic Authentication"`,
+			},
+		},
+		{
+			name:     "spec document for another id",
+			manifest: "token-ok",
+			spec:     "../../schemas/connectionspecs/mysql.json",
+			want: []string{
+				file + `:2:22: connectionSpec.id: cannot check auth params: the connection spec document describes "26d738e0-8963-47ea-aadf-c60de735468a", not this id`,
+			},
+		},
+		{
+			name:     "reference to a local file is not loaded",
+			manifest: "token-ok",
+			spec:     "testdata/checkauth/ref-to-file-spec.json",
+			want: []string{
+				file + `:2:22: connectionSpec.id: cannot check auth params: compile the schema of auth spec "Token Authentication": jsonschema https://apply.invalid/schema.json compilation failed: schema refers to file:///etc/passwd: references to other documents are not supported`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := loadCheckAuthManifests(t)[tt.manifest]
+			errs := CheckAuth(m, readTestFile(t, tt.spec))
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("CheckAuth(%s, %s) (-want +got):\n%s", tt.manifest, tt.spec, diff)
+			}
+		})
+	}
+}
+
+func TestCheckAuthMarksPasswordsSensitive(t *testing.T) {
+	m := loadCheckAuthManifests(t)["token-bad"]
+	if !m.Auth.Params["token"].Sensitive() {
+		t.Fatalf("token is not sensitive before CheckAuth, though its name suggests a secret")
+	}
+	if m.Auth.Params["dsn"].Sensitive() {
+		t.Fatalf("dsn is sensitive before CheckAuth, though neither its name nor a variable makes it so")
+	}
+	CheckAuth(m, readTestFile(t, "testdata/checkauth/token-spec.json"))
+	if !m.AuthChecked {
+		t.Errorf("AuthChecked is false after CheckAuth")
+	}
+	for _, name := range []string{"token", "dsn"} {
+		v := m.Auth.Params[name]
+		if !v.Sensitive() {
+			t.Errorf("%s is not sensitive after CheckAuth", name)
+		}
+		if strings.Contains(v.String(), "hunter2") || v.String() != "(sensitive)" {
+			t.Errorf("%s prints as %q", name, v.String())
+		}
+	}
+	if got := m.Auth.Params["token"].Reveal(); got != "hunter2-literal" {
+		t.Errorf("token reveals %q, want the literal text", got)
+	}
+	if m.Auth.Params["region"].Sensitive() {
+		t.Errorf("region became sensitive")
+	}
+}
+
+func TestCheckAuthInvalidDocument(t *testing.T) {
+	m := loadCheckAuthManifests(t)["token-ok"]
+	errs := CheckAuth(m, []byte(`{"id": `))
+	want := "testdata/checkauth/manifests.yaml:2:22: connectionSpec.id: cannot check auth params: decode connection spec: unexpected end of JSON input"
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("CheckAuth(truncated JSON) = %v, want %q", errs, want)
+	}
+}
+
+func TestEmbeddedConnectionSpecs(t *testing.T) {
+	docs := schemas.ConnectionSpecs()
+	if len(docs) == 0 {
+		t.Fatal("no embedded connection specs")
+	}
+	for _, doc := range docs {
+		cs, err := parseConnectionSpec(doc)
+		if err != nil {
+			t.Errorf("parseConnectionSpec: %v", err)
+			continue
+		}
+		if cs.version != "1.0" || len(cs.authSpecs) == 0 {
+			t.Errorf("%s: version %q with %d auth specs", cs.name, cs.version, len(cs.authSpecs))
+		}
+		for _, as := range cs.authSpecs {
+			if !slicesAny(as.params, func(p paramSpec) bool { return p.password }) {
+				t.Errorf("%s / %s: no param is marked format: password", cs.name, as.name)
+			}
+		}
+	}
+	if _, ok := knownSpec("26D738E0-8963-47EA-AADF-C60DE735468A"); !ok {
+		t.Errorf("knownSpec does not find MySQL by an upper-case id")
+	}
+}
+
+func slicesAny(params map[string]paramSpec, f func(paramSpec) bool) bool {
+	for _, p := range params {
+		if f(p) {
+			return true
+		}
+	}
+	return false
+}
