@@ -272,8 +272,8 @@ func (e *Emulator) getConnection(w http.ResponseWriter, rq *request, id string) 
 	writeJSON(w, http.StatusOK, itemsResponse[connectionView]{Items: []connectionView{e.view(c)}})
 }
 
-// deleteConnection serves DELETE /connections/{id}. NOTE: no source says
-// whether DELETE takes If-Match; it is not required here.
+// deleteConnection serves DELETE /connections/{id}. NOTE: the documentation
+// does not mention If-Match on DELETE, so it is not required here.
 func (e *Emulator) deleteConnection(w http.ResponseWriter, rq *request, id string) {
 	seq, ok := e.store.remove(rq.scope, id)
 	if !ok {

@@ -49,7 +49,7 @@ func (e *Emulator) listSpecs(w http.ResponseWriter, r *http.Request, rq *request
 }
 
 // getSpec serves GET /connectionSpecs/{id}: {items: [spec]}. NOTE: the
-// answer for an unknown spec id is undocumented; this is the 404 of an
+// response for an unknown spec id is undocumented, so it is the 404 of an
 // unknown connection.
 func (e *Emulator) getSpec(w http.ResponseWriter, rq *request, id string) {
 	spec := e.specs.byID[id]

@@ -219,16 +219,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp.writeTo(w)
 }
 
-// request is what the handlers know about the request being served beyond
-// the [http.Request].
+// request is the state that handlers share about one request, beyond the
+// [http.Request].
 type request struct {
 	id     string // x-request-id
 	scope  scope
 	client string // x-api-key, recorded as createdClient
 }
 
-// errRouteNotFound answers a path the emulator does not serve. NOTE: the
-// real gateway's answer for an unknown path is undocumented.
+// errRouteNotFound is the error for a path the emulator does not serve.
+// NOTE: the real gateway's response for an unknown path is undocumented.
 func errRouteNotFound() *apiError {
 	return newError("1101-404", "Resource not found", "The requested resource is not found.")
 }

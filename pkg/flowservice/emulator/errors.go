@@ -119,8 +119,8 @@ func errInvalidRequest(format string, args ...any) *apiError {
 }
 
 // errNotFound is 1101-404. NOTE: the real body for an unknown connection id
-// is undocumented; this one takes the catalog code and the wording and
-// report fields of the documented FLOW-1439-404 body for flows.
+// is undocumented. This one has the catalog code, and the wording and report
+// fields of the documented FLOW-1439-404 body for flows.
 func errNotFound(resourceType, id string) *apiError {
 	e := newError("1101-404", "Resource not found",
 		"The requested %s resource %s is not found. Verify the resource ID before trying again.",

@@ -24,7 +24,7 @@ type faults struct {
 	rng *rand.Rand
 }
 
-// fate is what the faults hold for one request.
+// fate is the set of faults drawn for one request.
 type fate struct {
 	latency time.Duration
 	status  int  // 500 or 503 to inject a server error, 0 otherwise

@@ -140,7 +140,7 @@ func TestLostResponsesAreCommitted(t *testing.T) {
 		t.Errorf("after a lost patch: name %v, etag %v (old %v)", item["name"], item["etag"], etag)
 	}
 
-	// A failed write is answered: only successful writes are lost.
+	// A failed write keeps its response: only successful writes lose theirs.
 	if res, err := send(t, srv, "PATCH", base+"/connections/"+id, h, ops); err != nil || res.status != 412 {
 		t.Errorf("stale patch: %v, status %d; want 412", err, res.status)
 	}

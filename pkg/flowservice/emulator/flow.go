@@ -182,8 +182,9 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 }
 
-// methodNotAllowed answers 405. NOTE: the gateway's body for an unsupported
-// method is undocumented; this one copies the shape of its other errors.
+// methodNotAllowed writes a 405 response. NOTE: the gateway's body for an
+// unsupported method is undocumented, so this one copies the shape of its
+// other errors.
 func (e *Emulator) methodNotAllowed(w http.ResponseWriter, rq *request, allow string) {
 	w.Header().Set("Allow", allow)
 	e.failGateway(w, rq, gatewayError{"405000", "Method not allowed", http.StatusMethodNotAllowed})

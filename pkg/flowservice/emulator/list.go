@@ -36,9 +36,9 @@ var listParams = map[string]bool{
 
 // pageToken is the content of a continuation token. It carries the whole
 // query, so a client that sends only the token gets the next page of the
-// same filtered, sorted list, and the sort values of the last item returned
-// rather than an offset, so that creates and deletes between two pages
-// neither repeat nor skip an item.
+// same filtered, sorted list. It also carries the sort values of the last
+// item returned rather than an offset, so creates and deletes between two
+// pages neither repeat nor skip an item.
 type pageToken struct {
 	Properties []string `json:"p,omitempty"`
 	OrderBy    string   `json:"o,omitempty"`

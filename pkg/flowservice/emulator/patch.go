@@ -82,9 +82,9 @@ func (e *Emulator) patchConnection(w http.ResponseWriter, r *http.Request, rq *r
 }
 
 // decodePatch decodes a JSON Patch array. NOTE: the OpenAPI example sends a
-// single operation object rather than an array; whether the service accepts
-// that is undocumented, and it is accepted here as a one-element array. An
-// empty array is treated as an empty body (1405), also a guess.
+// single operation object rather than an array. Whether the service accepts
+// that is undocumented, and here it counts as a one-element array. An empty
+// array counts as an empty body (1405), also a guess.
 func decodePatch(body []byte) ([]patchOp, *apiError) {
 	var ops []patchOp
 	if body[0] == '{' {

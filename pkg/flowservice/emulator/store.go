@@ -6,8 +6,8 @@ import (
 	"sync"
 )
 
-// scope is the partition that the service keeps connections in: every
-// request sees only the connections of its org and sandbox.
+// scope is the partition of stored connections: a request reads and changes
+// only the connections of its org and sandbox.
 type scope struct {
 	org     string
 	sandbox string
