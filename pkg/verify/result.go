@@ -33,6 +33,13 @@ func reachableResult(version, tlsVersion string) Result {
 	}
 }
 
+func skippedResult(specID string) Result {
+	return Result{
+		Outcome: Skipped,
+		Detail:  fmt.Sprintf("skipped: connection spec %s is not MySQL or MariaDB", specID),
+	}
+}
+
 // invalidResult reports params that cannot describe a connection. err must
 // not contain a secret: the errors of this package and of pkg/spec do not.
 func invalidResult(err error) Result {

@@ -26,37 +26,29 @@ type Options struct {
 }
 
 // Run checks every MySQL and MariaDB source among manifests, in parallel,
-// and returns one result per such manifest, in manifest order. Manifests of
-// other sources are left out, so the result is empty when there are none.
-// Manifests whose params cannot describe a connection get an Invalid
-// result. Once ctx is canceled, checks not yet started get a Failed result
-// saying so.
+// and returns one result per manifest, in manifest order. Manifests of
+// other sources get a Skipped result, and manifests whose params cannot
+// describe a connection an Invalid one. Once ctx is canceled, checks not
+// yet started get a Failed result saying so.
 func Run(ctx context.Context, manifests []*spec.Manifest, opts Options) []Result {
 	limit := opts.Parallelism
 	if limit <= 0 {
 		limit = DefaultParallelism
 	}
 
-	// Build every target first, so that results is not grown while checks
-	// write into it.
-	var (
-		results []Result
-		targets []*Target // nil where the result is already known
-	)
-	for _, m := range manifests {
+	results := make([]Result, len(manifests))
+	targets := make([]*Target, len(manifests)) // nil where the result is already known
+	for i, m := range manifests {
 		t, ok, err := TargetFromManifest(m)
 		switch {
 		case !ok:
-			continue
+			results[i] = skippedResult(m.ConnectionSpec.ID)
 		case err != nil:
-			r := invalidResult(err)
-			r.Name = m.Name
-			results = append(results, r)
-			targets = append(targets, nil)
+			results[i] = invalidResult(err)
 		default:
-			results = append(results, Result{Name: m.Name})
-			targets = append(targets, &t)
+			targets[i] = &t
 		}
+		results[i].Name = m.Name
 	}
 
 	var g errgroup.Group

@@ -63,11 +63,12 @@ func TestRunFolderOfSources(t *testing.T) {
 		fmt.Sprintf(`mysql-unknown-db: unknown database "archive" on %s; check the database name, and create the database if it is missing`, plainServer.Addr()),
 		fmt.Sprintf("mysql-gone: unreachable: connection to %s refused; check the port, and that the database server is running and accepts TCP connections on that address", refused),
 		fmt.Sprintf(`mysql-needs-tls: TLS required by %s for user "app"; set sslMode to REQUIRED, Verify-Ca or Verify Identity ("true" on AWS)`, secureServer.Addr()),
+		"postgres: skipped: connection spec 74a1c565-4e59-48d7-9d67-7c03b8a13137 is not MySQL or MariaDB",
 	}
 	if diff := cmp.Diff(wantLines, lines); diff != "" {
 		t.Errorf("Run lines mismatch (-want +got):\n%s", diff)
 	}
-	wantOutcomes := []Outcome{Reachable, AuthFailed, UnknownDatabase, Unreachable, TLSRequired}
+	wantOutcomes := []Outcome{Reachable, AuthFailed, UnknownDatabase, Unreachable, TLSRequired, Skipped}
 	if diff := cmp.Diff(wantOutcomes, outcomes); diff != "" {
 		t.Errorf("Run outcomes mismatch (-want +got):\n%s", diff)
 	}
@@ -125,10 +126,11 @@ func TestRunLoadedFolder(t *testing.T) {
 	for _, r := range results {
 		lines = append(lines, FormatResult(r))
 	}
-	// Files load in name order; postgresql.yaml is left out.
+	// Files load in name order.
 	want := []string{
 		fmt.Sprintf("mysql-good: reachable (%s, TLSv1.3)", serverVersion(t, tlsServer)),
 		fmt.Sprintf(`mysql-needs-tls: TLS required by %s for user "app"; set sslMode to REQUIRED, Verify-Ca or Verify Identity ("true" on AWS)`, secureServer.Addr()),
+		"postgresql-customers: skipped: connection spec 74a1c565-4e59-48d7-9d67-7c03b8a13137 is not MySQL or MariaDB",
 		fmt.Sprintf("mariadb-special-password: reachable (%s, TLSv1.3)", serverVersion(t, tlsServer)),
 		fmt.Sprintf(`mysql-unknown-database: unknown database "archive" on %s; check the database name, and create the database if it is missing`, plainServer.Addr()),
 		fmt.Sprintf("mysql-unreachable: unreachable: connection to %s refused; check the port, and that the database server is running and accepts TCP connections on that address", refused),
@@ -136,15 +138,6 @@ func TestRunLoadedFolder(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("Run lines mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestRunWithoutMySQLSources(t *testing.T) {
-	manifests := []*spec.Manifest{
-		manifest("postgres", "74a1c565-4e59-48d7-9d67-7c03b8a13137", map[string]spec.Value{}),
-	}
-	if got := Run(context.Background(), manifests, Options{}); len(got) != 0 {
-		t.Errorf("Run over a PostgreSQL manifest = %+v, want no results", got)
 	}
 }
 

@@ -29,6 +29,7 @@ const (
 	TLSFailed       Outcome = "tls-failed"       // handshake or certificate verification failed
 	Invalid         Outcome = "invalid"          // the params cannot describe a connection
 	Failed          Outcome = "failed"           // any other error, such as too many connections
+	Skipped         Outcome = "skipped"          // not a MySQL or MariaDB source; from Run only
 )
 
 // DefaultTimeout bounds a check when the caller gives no timeout.
@@ -60,12 +61,13 @@ type Result struct {
 	ServerVersion string // set when Reachable: product and version, such as "MariaDB 10.11.14"
 	TLSVersion    string // set when Reachable over TLS, such as "TLSv1.3"
 	Detail        string // what happened, starting with the outcome's words; never a secret
-	Hint          string // what to do next; empty when Reachable
+	Hint          string // what to do next; empty when Reachable or Skipped
 }
 
-// Failed reports whether r is a failure: any outcome but Reachable.
+// Failed reports whether r is a failure: any outcome but Reachable and
+// Skipped.
 func (r Result) Failed() bool {
-	return r.Outcome != Reachable
+	return r.Outcome != Reachable && r.Outcome != Skipped
 }
 
 // Check connects to t and classifies the outcome; timeout bounds the connect.
