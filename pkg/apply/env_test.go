@@ -48,6 +48,10 @@ type testEnv struct {
 
 	// intercept, when set, runs before the emulator for every request.
 	intercept atomic.Pointer[func(*http.Request)]
+
+	// delay holds every request this long before the emulator sees it,
+	// unless the client gives up first.
+	delay atomic.Int64
 }
 
 func newTestEnv(t *testing.T, opts emulator.Options) *testEnv {
@@ -66,6 +70,12 @@ func newTestEnv(t *testing.T, opts emulator.Options) *testEnv {
 		}
 		if f := env.intercept.Load(); f != nil {
 			(*f)(r)
+		}
+		if d := time.Duration(env.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
 		}
 		emu.ServeHTTP(w, r)
 	}))

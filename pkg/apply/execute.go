@@ -263,7 +263,7 @@ func (x *executor) delete(ctx context.Context, id string) error {
 // immediately consistent; if they lag, a retried create could make a
 // duplicate, which the next run reports as an ambiguous match.
 func (x *executor) create(ctx context.Context, st *step) (flowservice.Ref, error) {
-	const maxAttempts = 3
+	const maxAttempts = 5
 	client := x.s.cfg.Client
 	m := st.manifest
 	for attempt := 1; ; attempt++ {
