@@ -22,10 +22,10 @@ import (
 )
 
 const (
-	mysqlSpecID    = "26d738e0-8963-47ea-aadf-c60de735468a"
-	mariadbSpecID  = "3000eb99-cd47-43f3-827c-43caf170f015"
-	testOrg        = "5C1328435BF324E90A49402A@AdobeOrg"
-	testSandbox    = "prod"
+	mysqlSpecID   = "26d738e0-8963-47ea-aadf-c60de735468a"
+	mariadbSpecID = "3000eb99-cd47-43f3-827c-43caf170f015"
+	testOrg       = "5C1328435BF324E90A49402A@AdobeOrg"
+	testSandbox   = "prod"
 
 	// secretCanary is planted as a password; no output, log, error or lock
 	// file may ever contain it.
