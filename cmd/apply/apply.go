@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -351,6 +352,9 @@ func loadManifests(e *env, paths []string, opts spec.LoadOptions) (*spec.Result,
 		}
 		annotate(e, "error", list)
 		fmt.Fprintf(e.stderr, "apply: %s found in the manifests\n", countNoun(len(list), "problem"))
+		if hasUnsetVariable(list) && !opts.AllowUnresolved {
+			fmt.Fprintln(e.stderr, "apply: set the variables, or plan without them with --dry-run --allow-unresolved")
+		}
 		return nil, errShown
 	}
 	if err != nil {
@@ -361,6 +365,17 @@ func loadManifests(e *env, paths []string, opts spec.LoadOptions) (*spec.Result,
 	}
 	annotate(e, "warning", res.Warnings)
 	return res, nil
+}
+
+// hasUnsetVariable reports whether a problem is an unset environment
+// variable. Keep the message match in sync with pkg/spec.
+func hasUnsetVariable(list spec.ErrorList) bool {
+	for _, e := range list {
+		if strings.HasPrefix(e.Msg, "environment variable ") && strings.HasSuffix(e.Msg, " is not set") {
+			return true
+		}
+	}
+	return false
 }
 
 // connection is where a run sends its requests and keeps its lock file.
@@ -408,6 +423,9 @@ func connect(ctx context.Context, e *env, o *applyOptions, logger *slog.Logger) 
 	}
 	creds, credProblems := resolveCredentials(e, t)
 	problems = append(problems, credProblems...)
+	if len(credProblems) > 0 && o.dryRun {
+		problems = append(problems, "to plan without credentials, add --refresh=false (offline, from the lock file) or --emulator")
+	}
 	if len(problems) > 0 {
 		return nil, &configError{problems}
 	}

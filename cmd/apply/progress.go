@@ -92,6 +92,6 @@ func (p *progress) finish() {
 		p.bar = nil
 	}
 	if !p.terminal && p.total > 0 {
-		fmt.Fprintf(p.e.stderr, "%s finished of %d in %s\n", countNoun(p.done, "action"), p.total, time.Since(p.started).Round(time.Millisecond))
+		fmt.Fprintf(p.e.stderr, "%d of %s finished in %s\n", p.done, countNoun(p.total, "action"), time.Since(p.started).Round(time.Millisecond))
 	}
 }

@@ -4,18 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/apply-cli/apply/pkg/flowservice/emulator"
 )
 
 // mapEnv returns a lookup function over vars, standing in for the process
@@ -221,5 +226,137 @@ auth:
 				t.Errorf("output has colour = %v, want %v:\n%q", got, tt.wantColor, out)
 			}
 		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestApplyInterrupt interrupts an apply once its first action finished:
+// the run stops starting actions, writes the lock file and exits 1, and
+// the next run creates the rest without duplicates.
+func TestApplyInterrupt(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{Latency: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+
+	dir := t.TempDir()
+	const manifests = 40
+	for i := range manifests {
+		m := fmt.Sprintf(`name: conn-%02d
+connectionSpec:
+  id: 26d738e0-8963-47ea-aadf-c60de735468a
+  version: "1.0"
+auth:
+  specName: Basic Authentication
+  params:
+    server: db%02d.example.com
+    database: d
+    username: u
+    password: ${DB_PASSWORD}
+`, i, i)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("conn-%02d.yaml", i)), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockPath := filepath.Join(dir, "apply.lock.json")
+	vars := mapEnv(map[string]string{
+		"AEP_ENDPOINT":     srv.URL,
+		"AEP_ACCESS_TOKEN": "token",
+		"AEP_API_KEY":      "key",
+		"AEP_ORG_ID":       "ORG@AdobeOrg",
+		"DB_PASSWORD":      canary,
+		"APPLY_LOCK_KEY":   "key",
+	})
+	args := []string{"-f", dir, "--lock", lockPath, "--parallelism", "2"}
+
+	var stdout, stderr syncBuffer
+	interrupts := make(chan os.Signal, 2)
+	status := make(chan int, 1)
+	go func() {
+		e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: vars, interrupts: interrupts}
+		status <- runEnv(context.Background(), e, args)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "created conn-") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no action finished within 20s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	interrupts <- syscall.SIGINT
+
+	if got := <-status; got != exitError {
+		t.Errorf("interrupted apply exited %d, want %d", got, exitError)
+	}
+	if !strings.Contains(stdout.String(), "Apply interrupted: ") {
+		t.Errorf("stdout lacks the interrupted summary:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupt received") {
+		t.Errorf("stderr does not acknowledge the interrupt:\n%s", stderr.String())
+	}
+	created := emu.Stats().Connections
+	if created == 0 || created >= manifests {
+		t.Errorf("after the interrupt the emulator holds %d connections, want some but fewer than %d", created, manifests)
+	}
+	lock, err := os.ReadFile(lockPath)
+	if err != nil {
+		t.Fatalf("read lock file after the interrupt: %v", err)
+	}
+	var doc struct {
+		Connections []struct {
+			ID      string `json:"id"`
+			Pending bool   `json:"pending"`
+		} `json:"connections"`
+	}
+	if err := json.Unmarshal(lock, &doc); err != nil {
+		t.Fatalf("decode lock file: %v", err)
+	}
+	recorded := 0
+	for _, c := range doc.Connections {
+		if c.ID != "" && !c.Pending {
+			recorded++
+		}
+	}
+	// Running actions finish before the lock file is written, so it
+	// records every connection that exists.
+	if recorded != created {
+		t.Errorf("lock file records %d connection ids, want the %d created", recorded, created)
+	}
+
+	// The next run completes the rest, with no duplicate.
+	var stdout2, stderr2 syncBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout2, stderr: &stderr2, lookupEnv: vars}
+	if got := runEnv(context.Background(), e, args); got != exitOK {
+		t.Fatalf("second apply exited %d; stderr:\n%s", got, stderr2.String())
+	}
+	if got := emu.Stats().Connections; got != manifests {
+		t.Errorf("after the second run the emulator holds %d connections, want %d", got, manifests)
+	}
+	for _, out := range []string{stdout.String(), stderr.String(), stdout2.String(), stderr2.String(), string(lock)} {
+		if strings.Contains(out, canaryMark) {
+			t.Errorf("output contains the canary secret:\n%s", out)
+		}
 	}
 }

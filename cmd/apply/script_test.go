@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/apply-cli/apply/internal/dbtest"
 	"github.com/apply-cli/apply/pkg/flowservice/emulator"
 )
 
@@ -70,6 +72,7 @@ func TestScripts(t *testing.T) {
 			"emulator-start": cmdEmulatorStart,
 			"emulator-stats": cmdEmulatorStats,
 			"no-canary":      cmdNoCanary,
+			"db-start":       cmdDBStart,
 		},
 	})
 }
@@ -133,6 +136,26 @@ func cmdEmulatorStart(ts *testscript.TestScript, neg bool, args []string) {
 		emu.Close()
 	})
 	ts.Setenv("EMULATOR_URL", srv.URL)
+}
+
+// cmdDBStart starts a throwaway MariaDB server for the rest of the script,
+// with a database "shop" and a user "aep" whose password is the canary,
+// and sets DB_PORT to its port on 127.0.0.1.
+func cmdDBStart(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 0 {
+		ts.Fatalf("usage: db-start")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := dbtest.Start(ctx, dbtest.Options{})
+	ts.Check(err)
+	ts.Defer(func() { srv.Stop() })
+	ts.Check(srv.Exec(ctx,
+		"CREATE DATABASE shop",
+		"CREATE USER 'aep'@'%' IDENTIFIED BY '"+canary+"'",
+		"GRANT ALL ON shop.* TO 'aep'@'%'",
+	))
+	ts.Setenv("DB_PORT", strconv.Itoa(srv.Port))
 }
 
 // cmdEmulatorStats writes the statistics of the emulator at EMULATOR_URL

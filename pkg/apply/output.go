@@ -159,9 +159,26 @@ func actionDetails(a Action) []string {
 		lines = append(lines, "note: "+printable(a.Note))
 	}
 	for _, c := range a.Changes {
-		lines = append(lines, describeChange(c))
+		if a.Kind == Create || a.Kind == Recreate {
+			lines = append(lines, describeValue(c))
+		} else {
+			lines = append(lines, describeChange(c))
+		}
 	}
 	return lines
+}
+
+// describeValue returns a field of a new connection as "path: value", the
+// form a create shows, with "(sensitive)" in place of a sensitive value.
+func describeValue(c FieldChange) string {
+	path := printable(c.Path)
+	switch {
+	case c.Sensitive:
+		return path + ": (sensitive)"
+	case c.Unknown:
+		return path + ": (known after apply)"
+	}
+	return path + ": " + quoteValue(c.After)
 }
 
 // describeChange returns a field change as "path: before → after", with

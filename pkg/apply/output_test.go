@@ -26,7 +26,10 @@ var outputPlans = map[string]*Plan{
 	"mixed": {
 		Actions: []Action{
 			{Kind: Create, Name: "orders", File: "connections/orders.yaml", Line: 1},
-			{Kind: Create, Name: "warehouse", File: "connections/warehouse.yaml", Line: 3},
+			{Kind: Create, Name: "warehouse", File: "connections/warehouse.yaml", Line: 3, Changes: []FieldChange{
+				{Path: "description", After: "Warehouse"},
+				{Path: "auth.params.password", After: canary, Sensitive: true},
+			}},
 			{Kind: Adopt, Name: "crm", ID: "c-9", File: "connections/crm.yaml", Line: 1},
 			{Kind: Rename, Name: "billing", OldName: "billing-old", ID: "c-3", File: "connections/billing.yaml", Line: 1,
 				Changes: []FieldChange{{Path: "name", Before: "billing-old", After: "billing"}}},
