@@ -68,8 +68,9 @@ func TestCheckAuth(t *testing.T) {
 				file + `:20:15: auth.params.compress: expected a boolean, found "yes"`,
 				file + `:21:14: auth.params.timeout: expected a number less than 60; found 90.5`,
 				file + `:22:12: auth.params.label: expected at most 8 characters, found 13`,
-				file + `:23:10: auth.params.dsn: connection string is missing the required key "pwd" (keys are case-insensitive)`,
-				file + `:24:5: auth.params.extra: unknown field; expected one of "compress", "dsn", "label", "region", "retries", "timeout", "token"`,
+				file + `:23:11: auth.params.host: expected a string in the "hostname" format; found "-bad-.example"`,
+				file + `:24:10: auth.params.dsn: connection string is missing the required key "pwd" (keys are case-insensitive)`,
+				file + `:25:5: auth.params.extra: unknown field; expected one of "compress", "dsn", "host", "label", "region", "retries", "timeout", "token"`,
 			},
 		},
 		{
@@ -77,7 +78,7 @@ func TestCheckAuth(t *testing.T) {
 			manifest: "token-wrong-spec-name",
 			spec:     "testdata/checkauth/token-spec.json",
 			want: []string{
-				file + `:29:13: auth.specName: expected one of "Token Authentication" (the auth specs of connection spec 11111111-2222-4333-8444-555555555555 (token-source)); found "Basic Authentication"`,
+				file + `:30:13: auth.specName: expected one of "Token Authentication" (the auth specs of connection spec 11111111-2222-4333-8444-555555555555 (token-source)); found "Basic Authentication"`,
 			},
 		},
 		{

@@ -113,6 +113,22 @@ func TestCanarySecretNeverShown(t *testing.T) {
 		}
 	}
 
+	// A spec fetched online, with keywords whose library messages echo the
+	// value ("format", "maximum").
+	online, err := Load([]string{"testdata/canary/online"}, opts)
+	if err != nil {
+		t.Fatalf("Load(online): %v", err)
+	}
+	for _, w := range online.Warnings {
+		outputs = append(outputs, w.Error())
+	}
+	onlineErrs := CheckAuth(online.Manifests[0], readTestFile(t, "testdata/checkauth/token-spec.json"))
+	if len(onlineErrs) < 4 {
+		t.Fatalf("CheckAuth(online) found %d errors, want at least 4:\n%v", len(onlineErrs), onlineErrs)
+	}
+	outputs = append(outputs, onlineErrs.Error())
+	outputs = append(outputs, formatAll(online.Manifests[0])...)
+
 	// Invalid manifests: every error and warning, with and without
 	// unresolved values allowed.
 	for _, allow := range []bool{false, true} {
