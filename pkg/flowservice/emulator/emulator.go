@@ -162,8 +162,10 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close writes any unsaved state and releases the state file. Requests
-// served after Close fail with 503. Close is idempotent.
+// Close writes any unsaved state and releases the state file. Call it after
+// the server has stopped: a change made by a request still in flight may be
+// missing from the file. Requests served after Close fail with 503. Close is
+// idempotent.
 func (e *Emulator) Close() error {
 	e.closeOnce.Do(func() {
 		e.closed.Store(true)

@@ -87,6 +87,7 @@ func decodePageToken(s string) (pageToken, bool) {
 	if err != nil || json.Unmarshal(data, &t) != nil || t.Limit <= 0 || t.After == nil {
 		return pageToken{}, false
 	}
+	t.Limit = min(t.Limit, MaxPageSize) // tokens come from clients, which may edit them
 	return t, true
 }
 
