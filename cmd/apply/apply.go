@@ -128,6 +128,8 @@ func (o *applyOptions) validate(f *flagSet) []string {
 	if o.verifyTimeout <= 0 {
 		problems = append(problems, fmt.Sprintf("invalid --verify-timeout %s: want more than 0", o.verifyTimeout))
 	}
+
+	// Flags that need another flag, or exclude one.
 	if !o.refresh && !o.dryRun {
 		problems = append(problems, "--refresh=false needs --dry-run: applying needs the remote state")
 	}
@@ -378,7 +380,7 @@ func hasUnsetVariable(list spec.ErrorList) bool {
 	return false
 }
 
-// connection is where a run sends its requests and keeps its lock file.
+// connection is the client, target and lock file of one run.
 type connection struct {
 	client       *flowservice.Client // nil for an offline plan
 	target       apply.Target

@@ -32,8 +32,8 @@ const (
 	envLockKey      = "APPLY_LOCK_KEY"
 )
 
-// target is where the connections live, from flags, then the environment,
-// then the defaults.
+// target is the endpoint, organization and sandbox of a run, from flags,
+// then the environment, then the defaults.
 type target struct {
 	endpoint string
 	orgID    string

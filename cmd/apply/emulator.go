@@ -22,7 +22,7 @@ import (
 )
 
 // Files of an --emulator run, under the working directory, so that a
-// second run sees what the first one created.
+// second run finds what the first one created.
 const (
 	emulatorDir       = ".apply-emulator"
 	emulatorStatePath = emulatorDir + "/state.json"
@@ -219,8 +219,8 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 		return nil, fmt.Errorf("start emulator: %w", err)
 	}
 	token := randomHex(16)
-	// The emulator outlives ctx's cancellation by a second interrupt until
-	// conn.close, so that it can answer the requests being cancelled.
+	// The emulator keeps serving after a second interrupt cancels ctx,
+	// until conn.close, so that the cancelled requests still get responses.
 	srv, err := startEmulator(context.WithoutCancel(ctx), "127.0.0.1:0", emulator.Options{
 		Token:     token,
 		StatePath: emulatorStatePath,
@@ -291,7 +291,7 @@ func randomHex(n int) string {
 
 // placeholderEnv resolves variables for an --emulator run: a variable
 // that is unset resolves to a fixed placeholder, so that the example
-// manifests run with no setup and a second run sees no change. It is safe
+// manifests run with no setup and a second run finds no change. It is safe
 // for concurrent use.
 type placeholderEnv struct {
 	lookupEnv lookupEnvFunc

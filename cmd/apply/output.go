@@ -93,7 +93,7 @@ func (w *resultWriter) render(out io.Writer, format apply.Format, p *apply.Plan,
 
 // writeReportLine writes the outcome line of an apply. It writes nothing
 // for a plan, or for an apply of a plan without changes, whose text
-// already says "No changes".
+// already shows "No changes".
 func writeReportLine(out io.Writer, r *apply.Report) error {
 	if r == nil || (r.Plan != nil && !r.Plan.HasChanges() && !r.Interrupted) {
 		return nil

@@ -13,8 +13,8 @@ import (
 // lookupEnvFunc reads an environment variable, like [os.LookupEnv].
 type lookupEnvFunc func(name string) (string, bool)
 
-// env is what a command reads and writes besides its flags: the standard
-// streams and the environment. Tests fill it with buffers and a map.
+// env is the standard streams and the environment of a command. Tests
+// fill it with buffers and a map.
 type env struct {
 	stdin     io.Reader
 	stdout    io.Writer

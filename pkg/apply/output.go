@@ -71,7 +71,7 @@ func (c Counts) Changes() bool {
 
 // SummaryLine returns the one-line plan summary, such as
 // "Plan: 2 to create, 1 to update, 0 to delete". The first three counts are
-// always present, so scripts can match them; replace, adopt, rename,
+// always present, so that scripts can match them. Replace, adopt, rename,
 // recreate, skipped and error counts follow only when they are not zero.
 func (c Counts) SummaryLine() string {
 	var b strings.Builder
@@ -99,7 +99,7 @@ func (c Counts) SummaryLine() string {
 type group struct {
 	kind    ActionKind
 	title   string // heading, such as "To create"
-	hint    string // what the action does, when the title alone may not say
+	hint    string // description of the action, where the title alone is unclear
 	symbol  string // marker before each name, as in a diff
 	actions []Action
 }
