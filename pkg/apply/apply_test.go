@@ -812,10 +812,11 @@ func TestInterruptedReplaceIsCompleted(t *testing.T) {
 func TestEventsAndFailures(t *testing.T) {
 	env := newTestEnv(t, emulator.Options{})
 	ms := threeManifests(env)
-	// An auth spec name the emulator rejects makes one create fail.
+	// An auth spec the emulator does not know makes one create fail; its
+	// password is the canary, which the error must not show.
 	manifests := ms.load(t)
 	for _, m := range manifests {
-		if m.Name == "inventory" {
+		if m.Name == "billing" {
 			m.Auth.SpecName = "No Such Authentication"
 		}
 	}
@@ -831,23 +832,66 @@ func TestEventsAndFailures(t *testing.T) {
 			t.Error("finished event without a result")
 		}
 	}
-	_, r, err := env.run(t, cfg, manifests)
-	if err == nil || !strings.Contains(err.Error(), "create inventory") {
-		t.Fatalf("apply error = %v, want the failed create of inventory", err)
+	p, r, err := env.run(t, cfg, manifests)
+	if err == nil || !strings.Contains(err.Error(), "create billing") {
+		t.Fatalf("apply error = %v, want the failed create of billing", err)
+	}
+	if strings.Contains(err.Error(), secretCanary) {
+		t.Errorf("error shows the canary secret: %v", err)
 	}
 	statuses := make(map[string]Status)
 	for _, res := range r.Results {
 		statuses[res.Action.Name] = res.Status
 	}
-	want := map[string]Status{"billing": StatusApplied, "inventory": StatusFailed, "orders": StatusApplied}
+	want := map[string]Status{"billing": StatusFailed, "inventory": StatusApplied, "orders": StatusApplied}
 	if diff := cmp.Diff(want, statuses); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
 	if counts[EventStarted] != 3 || counts[EventFinished] != 3 {
 		t.Errorf("events = %v, want 3 started and 3 finished", counts)
 	}
-	if e := env.readLock(t).Entries["inventory"]; e == nil || !e.Pending {
+	if e := env.readLock(t).Entries["billing"]; e == nil || !e.Pending {
 		t.Errorf("failed create's entry = %+v, want it still pending", e)
+	}
+	assertNoCanary(t, env, p, r)
+}
+
+func TestUnknownSpecCheckedOnline(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := threeManifests(env)
+	manifests := ms.load(t)
+	// As the loader leaves a manifest whose connection spec it does not
+	// ship: params unchecked, none marked sensitive by the spec.
+	for _, m := range manifests {
+		m.AuthChecked = false
+	}
+	manifests[0].Auth.Params["port"] = spec.PlainValue("not a port")
+
+	_, _, err := env.run(t, env.config(), manifests)
+	var errs spec.ErrorList
+	if !errors.As(err, &errs) || !strings.Contains(err.Error(), "auth.params.port") {
+		t.Fatalf("plan with an invalid port checked online: error = %v, want a spec.ErrorList naming auth.params.port", err)
+	}
+	if n := env.writes.Load(); n != 0 {
+		t.Errorf("sent %d write requests, want 0", n)
+	}
+	if got := env.emu.Stats().ByMethod["GET"]; got != 1 {
+		t.Errorf("sent %d GET requests, want 1: the connection spec, fetched once", got)
+	}
+
+	manifests[0].Auth.Params["port"] = spec.PlainValue("3306")
+	for _, m := range manifests {
+		m.AuthChecked = false
+	}
+	env.mustApply(t, env.config(), manifests)
+	env.assertConverged(t, manifests)
+
+	unknown := ms.load(t)[:1]
+	unknown[0].AuthChecked = false
+	unknown[0].ConnectionSpec.ID = "00000000-0000-0000-0000-000000000000"
+	_, _, err = env.run(t, env.config(), unknown)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("plan with an unknown connection spec: error = %v, want one saying it does not exist", err)
 	}
 }
 
@@ -896,4 +940,43 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+func TestLockWriteFailureIsReported(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := threeManifests(env)
+	manifests := ms.load(t)
+
+	// Once the planned creates are recorded, a folder takes the lock
+	// file's place, so that no later write can replace it.
+	var once sync.Once
+	cfg := env.config()
+	cfg.OnEvent = func(ev Event) {
+		once.Do(func() {
+			if err := os.Remove(env.lockPath); err != nil {
+				t.Error(err)
+			}
+			if err := os.Mkdir(env.lockPath, 0o755); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	_, r, err := env.run(t, cfg, manifests)
+	if r == nil || r.LockErr == nil {
+		t.Fatalf("report = %+v, want one with LockErr", r)
+	}
+	if err == nil || !strings.Contains(err.Error(), "update lock file") {
+		t.Errorf("apply error = %v, want it to include the lock file's write error", err)
+	}
+	if err := r.Err(); err != nil {
+		t.Errorf("report.Err() = %v, want nil: every action succeeded", err)
+	}
+
+	// The next run finds the connections by name.
+	if err := os.Remove(env.lockPath); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := env.mustApply(t, env.config(), manifests)
+	assertKinds(t, p, "billing:adopt", "inventory:adopt", "orders:adopt")
+	env.assertConverged(t, manifests)
 }

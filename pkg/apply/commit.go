@@ -148,16 +148,7 @@ func (x *executor) commitLoop(done <-chan struct{}) {
 		case <-ticker.C:
 			if err := x.flush(); err != nil {
 				x.s.log.Warn("lock file write failed; retrying at the next commit", "err", err)
-				x.writeMu.Lock()
-				x.writeErr = err
-				x.writeMu.Unlock()
 			}
 		}
 	}
-}
-
-func (x *executor) commitErr() error {
-	x.writeMu.Lock()
-	defer x.writeMu.Unlock()
-	return x.writeErr
 }

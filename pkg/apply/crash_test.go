@@ -38,6 +38,7 @@ func TestCrashChild(t *testing.T) {
 	if os.Getenv(crashChildEnv) == "" {
 		t.Skip("runs only as the child process of TestCrashRecovery")
 	}
+
 	res, err := spec.Load([]string{os.Getenv(crashManifestsEnv)}, spec.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	ctx := context.Background()
 	s, err := Open(ctx, Config{
 		Client:   client,

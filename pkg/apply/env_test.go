@@ -49,8 +49,8 @@ type testEnv struct {
 	// intercept, when set, runs before the emulator for every request.
 	intercept atomic.Pointer[func(*http.Request)]
 
-	// delay holds every request this long before the emulator sees it,
-	// unless the client gives up first.
+	// delay holds every request this long before passing it to the
+	// emulator, unless the client gives up first.
 	delay atomic.Int64
 }
 
@@ -96,6 +96,7 @@ func (env *testEnv) newClient(t *testing.T) *flowservice.Client {
 		Sandbox:    testSandbox,
 		Token:      flowservice.StaticToken("test-token"),
 		MaxBackoff: 20 * time.Millisecond,
+		Logger:     newTestLogger(env.logs),
 	})
 	if err != nil {
 		t.Fatalf("create client: %v", err)

@@ -16,9 +16,9 @@ import (
 // and keeps the lock file up to date as they complete.
 //
 // Before the first create, one write of the lock file marks every planned
-// create as pending; results are then written in batches every
-// commitInterval and once more at the end, so that a run killed at any
-// moment loses no id (see the package documentation). A plan with nothing
+// create as pending. Results are then written in batches every
+// commitInterval and once more at the end. A run killed at any moment
+// therefore loses no id (see the package documentation). A plan with nothing
 // to change sends no write request, and the lock file is written only if
 // its content changes.
 //
@@ -30,9 +30,11 @@ import (
 // it, no new action starts after the first failure, and running ones
 // finish.
 //
-// The report always lists every action's result. The error joins every
-// failure, the lock file's write error if any, and [ErrInterrupted], or is
-// nil when all actions succeeded.
+// The report lists every action's result. The error joins every
+// failure, the lock file's final write error (also in Report.LockErr) and
+// [ErrInterrupted], or is nil when all actions succeeded. Apply returns a
+// nil report only when it started no action: the session or the plan
+// cannot be applied, or the planned creates could not be recorded.
 func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Report, error) {
 	if err := s.checkApplicable(p); err != nil {
 		return nil, err
@@ -69,7 +71,7 @@ func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Re
 	// Record the intent of every create before the first is sent.
 	if x.markPending(runnable) {
 		if err := x.flush(); err != nil {
-			return x.report(false), fmt.Errorf("record planned creates: %w", err)
+			return nil, fmt.Errorf("record planned creates before sending them: %w", err)
 		}
 	}
 
@@ -96,18 +98,16 @@ func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Re
 	committer.Wait()
 
 	interrupted := isClosed(stop) || ctx.Err() != nil
-	errs := []error{x.report(interrupted).Err()}
+	report := x.report(interrupted)
 	if err := x.flush(); err != nil {
-		errs = append(errs, err)
+		report.LockErr = err
 	}
-	if err := x.commitErr(); err != nil {
-		s.log.Warn("lock file write failed during apply; the final write decides", "err", err)
-	}
+	errs := []error{report.Err(), report.LockErr}
 	if interrupted {
 		errs = append(errs, ErrInterrupted)
 	}
 	s.lock = x.lock.clone()
-	return x.report(interrupted), errors.Join(errs...)
+	return report, errors.Join(errs...)
 }
 
 func (s *Session) checkApplicable(p *Plan) error {
@@ -141,8 +141,7 @@ type executor struct {
 	failOnce sync.Once
 	failed   chan struct{} // closed on the first failure with FailFast
 
-	writeMu  sync.Mutex // serializes lock file writes
-	writeErr error      // last failed background write
+	writeMu sync.Mutex // serializes lock file writes
 }
 
 // stopping reports whether no new action may start.
@@ -260,7 +259,7 @@ func (x *executor) delete(ctx context.Context, id string) error {
 //
 // NOTE: this relies on the listing showing a connection as soon as its
 // create returned. The documentation does not say whether listings are
-// immediately consistent; if they lag, a retried create could make a
+// immediately consistent. If they lag, a retried create could make a
 // duplicate, which the next run reports as an ambiguous match.
 func (x *executor) create(ctx context.Context, st *step) (flowservice.Ref, error) {
 	const maxAttempts = 5

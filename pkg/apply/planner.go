@@ -454,7 +454,8 @@ func (pl *planner) planOrphan(e *lockEntry) Action {
 }
 
 // compareSecrets adds the change of m's sensitive params to a, judged
-// from the HMAC recorded in e, which may be nil.
+// from the HMAC recorded in e, which may be nil. With --update-secrets
+// they are sent regardless of the HMAC.
 func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 	m, st := a.step.manifest, a.step
 	if needsParams(a.Changes) {
@@ -468,27 +469,25 @@ func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 		return
 	}
 
-	key := pl.s.cfg.LockKey
+	comparable := pl.s.keyID != "" && e != nil && e.SecretHMAC != "" && e.SecretKeyID == pl.s.keyID
 	switch {
-	case pl.s.keyID != "" && e != nil && e.SecretHMAC != "" && e.SecretKeyID == pl.s.keyID:
-		if m.SecretHMAC(key) == e.SecretHMAC {
-			return
-		}
+	case comparable && m.SecretHMAC(pl.s.cfg.LockKey) != e.SecretHMAC:
 		a.Changes = append(a.Changes, secretsChange(m, false))
 		st.sendParams = true
-		return
-	case pl.s.keyID != "" && e != nil && e.SecretHMAC != "":
-		pl.otherKey++
-	case pl.s.keyID != "":
-		pl.noHMAC++
-	}
-	if pl.s.cfg.UpdateSecrets {
+	case pl.s.cfg.UpdateSecrets:
 		a.Changes = append(a.Changes, secretsChange(m, true))
 		st.sendParams = true
-		return
-	}
-	if !st.sendParams {
+	case comparable || st.sendParams:
+		// Unchanged, or sent anyway with the other params.
+	default:
 		pl.undetectable++
+		switch {
+		case pl.s.keyID == "":
+		case e != nil && e.SecretHMAC != "":
+			pl.otherKey++
+		default:
+			pl.noHMAC++
+		}
 	}
 }
 
@@ -518,16 +517,14 @@ func (pl *planner) warnings() []string {
 	if pl.rs == nil {
 		w = append(w, "planned offline from the lock file alone: changes made outside apply are not seen, and a create may turn out to adopt an existing connection")
 	}
-	if pl.undetectable > 0 {
-		switch {
-		case pl.s.keyID == "":
-			w = append(w, fmt.Sprintf("no lock key (APPLY_LOCK_KEY) is set, so changes of sensitive params cannot be detected for %d connection(s); --update-secrets sends them again", pl.undetectable))
-		case pl.otherKey > 0:
-			w = append(w, fmt.Sprintf("the lock key differs from the one that recorded %d connection(s), so changes of their sensitive params cannot be detected; --update-secrets sends them again and records them with the current key", pl.otherKey))
-		}
-		if pl.s.keyID != "" && pl.noHMAC > 0 {
-			w = append(w, fmt.Sprintf("the lock file records no HMAC of the sensitive params of %d connection(s) (adopted, or recorded without a key), so their changes cannot be detected; --update-secrets sends them again and records them", pl.noHMAC))
-		}
+	if pl.s.keyID == "" && pl.undetectable > 0 {
+		w = append(w, fmt.Sprintf("no lock key (APPLY_LOCK_KEY) is set, so changes of sensitive params cannot be detected for %d connection(s); --update-secrets sends them again", pl.undetectable))
+	}
+	if pl.otherKey > 0 {
+		w = append(w, fmt.Sprintf("the lock key differs from the one that recorded %d connection(s), so changes of their sensitive params cannot be detected; --update-secrets sends them again and records them with the current key", pl.otherKey))
+	}
+	if pl.noHMAC > 0 {
+		w = append(w, fmt.Sprintf("the lock file records no HMAC of the sensitive params of %d connection(s) (adopted, or recorded without a key), so their changes cannot be detected; --update-secrets sends them again and records them", pl.noHMAC))
 	}
 	if pl.unresolved > 0 {
 		w = append(w, fmt.Sprintf("%d connection(s) have sensitive params with unset variables, so their changes are not shown", pl.unresolved))

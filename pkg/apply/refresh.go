@@ -23,16 +23,16 @@ import (
 // correctly, with more requests.
 const listPageSize = 1000
 
-// remoteState is what the service holds for the connection specs in use.
+// remoteState is the remote connections of the connection specs in use.
 type remoteState struct {
 	byID   map[string]*flowservice.Connection
 	byName map[string][]*flowservice.Connection
-	gone   map[string]bool // ids that GET answered with 404
+	gone   map[string]bool // ids for which GET returned 404
 }
 
 // refresh reads the remote state with one paged listing of the connections
-// whose spec is used by a manifest or a lock entry, then reads one by one
-// the recorded ids that the listing did not return, to tell a deleted
+// whose spec is used by a manifest or a lock entry. It then reads one by
+// one the recorded ids that the listing did not return, to tell a deleted
 // connection from one the filter missed.
 func (s *Session) refresh(ctx context.Context, manifests []*spec.Manifest) (*remoteState, error) {
 	specIDs := make(map[string]bool)

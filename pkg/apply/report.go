@@ -9,7 +9,7 @@ type Status string
 const (
 	StatusApplied    Status = "applied"     // the action ran and succeeded
 	StatusUnchanged  Status = "unchanged"   // a no-change action; nothing was sent
-	StatusFailed     Status = "failed"      // the action ran and failed; Err says why
+	StatusFailed     Status = "failed"      // the action ran and failed with Err
 	StatusSkipped    Status = "skipped"     // the action was planned with Skipped set
 	StatusNotStarted Status = "not-started" // an interrupt or --fail-fast stopped it first
 )
@@ -20,7 +20,7 @@ type Result struct {
 	Status Status
 	ID     string // connection id after the action, when there is one
 	Etag   string // etag returned by the last write, when there was one
-	Err    error  // why the action failed; never holds a sensitive value
+	Err    error  // cause of the failure; never contains a sensitive value
 }
 
 // Report is the outcome of [Session.Apply]: one result per action of the
@@ -29,9 +29,15 @@ type Report struct {
 	Plan        *Plan
 	Results     []Result
 	Interrupted bool // stop was closed or the context cancelled before the end
+
+	// LockErr is the error of the lock file's final write, or nil. After
+	// such an error, the next run finds by name the connections created
+	// since the last successful write.
+	LockErr error
 }
 
-// Err joins the errors of failed results, or returns nil.
+// Err joins the errors of failed results, or returns nil. It leaves out
+// LockErr.
 func (r *Report) Err() error {
 	var errs []error
 	for _, res := range r.Results {
@@ -42,7 +48,7 @@ func (r *Report) Err() error {
 	return errors.Join(errs...)
 }
 
-// EventKind says what happened to an action.
+// EventKind is the kind of a progress event.
 type EventKind string
 
 // Event kinds.

@@ -30,8 +30,8 @@ type Config struct {
 	// is false, for a plan computed offline from the lock file alone.
 	Client *flowservice.Client
 
-	// Target is where the connections live. A lock file recorded for
-	// another target is rejected. With a nil Client, empty fields are not
+	// Target is the endpoint, organization and sandbox of the
+	// connections. A lock file recorded for another target is rejected. With a nil Client, empty fields are not
 	// compared, so that an offline plan needs no credentials.
 	Target Target
 

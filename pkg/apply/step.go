@@ -5,8 +5,7 @@ import (
 	"github.com/apply-cli/apply/pkg/spec"
 )
 
-// step is what the executor needs to carry out one action, beyond what
-// the Action shows.
+// step is the executor's data for one action, beyond the Action's fields.
 type step struct {
 	manifest *spec.Manifest // nil for a delete
 	entry    *lockEntry     // copy of the lock entry the action starts from; nil if none
