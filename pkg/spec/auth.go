@@ -171,7 +171,7 @@ func cachedConnectionSpec(doc []byte) (*connectionSpec, error) {
 
 // CheckAuth checks the auth params of m against a connection spec document,
 // as GET /connectionSpecs/{id} returns it: one item, or a response whose
-// items list holds one. It marks the params whose schema says "format":
+// items list holds one. It marks the params whose schema has "format":
 // "password" as sensitive, checks connection strings, and sets
 // m.AuthChecked. Load runs the same check with the embedded connection
 // specs. The returned errors are sorted and name no sensitive value; a
@@ -195,8 +195,8 @@ var secretNameParts = []string{"password", "passphrase", "pwd", "secret", "token
 
 // markLikelySecrets marks as sensitive the params whose names suggest a
 // secret, for a manifest whose connection spec is not known offline. Until
-// the spec is fetched, which params say "format": "password" is unknown, and
-// a literal password must not be printed in the meantime.
+// the spec is fetched, which params have "format": "password" is unknown,
+// and a literal password must not be printed in the meantime.
 //
 // NOTE: a guess by name; CheckAuth applies the spec's own marks.
 func markLikelySecrets(m *Manifest) {
@@ -243,8 +243,8 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {
 	}
 	errs := as.validator.validate(instance, paramLocator(m))
 	errs = slices.DeleteFunc(errs, func(e *Error) bool {
-		// An unresolved value has no text to check; an error about its key,
-		// such as an unknown param, still stands.
+		// An unresolved value has no text to check. An error about its key,
+		// such as an unknown param, is still reported.
 		for name := range unresolved {
 			if e.Field == joinField(paramsField, name) && e.Pos == m.Fields[e.Field] {
 				return true
@@ -289,9 +289,9 @@ func paramLocator(m *Manifest) locateFunc {
 }
 
 // typedValue returns the JSON value to validate for a param's text. Params
-// are sent as strings, as every documented request does, but a schema that
-// declares a param an integer, a number or a boolean gets the text
-// converted when it is written in that JSON form, such as 3306 or true.
+// are sent as strings, as every documented request does. A schema may still
+// declare a param an integer, a number or a boolean, so text written in that
+// JSON form, such as 3306 or true, is converted for validation.
 //
 // NOTE: the API's handling of such a param is not documented; apply still
 // sends the text as a string.
@@ -324,8 +324,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// neutralToken stands in for each variable while checking a connection
-// string's structure: it holds none of ";", "=", "{", "}" or spaces.
+// neutralToken replaces each variable while checking a connection string's
+// structure. It contains none of ";", "=", "{", "}" or spaces.
 const neutralToken = "x"
 
 // checkConnString parses a connection string param, checks its required
@@ -341,6 +341,7 @@ func checkConnString(v Value, p paramSpec, field string, pos Position) []*Error 
 	if err != nil {
 		return []*Error{newError(pos, field, "%s", connStringMessage(err, literal))}
 	}
+
 	var errs []*Error
 	for _, key := range p.requiredKeys {
 		if _, ok := written.Get(key); !ok {
@@ -350,6 +351,9 @@ func checkConnString(v Value, p paramSpec, field string, pos Position) []*Error 
 	if literal || len(v.Unresolved()) > 0 {
 		return errs
 	}
+
+	// Substitute one variable at a time, so the message can name the one
+	// whose value breaks the structure.
 	want := written.structure()
 	for _, name := range variableNames(segs) {
 		substituted := joinSegments(segs, func(s segment) string {

@@ -29,7 +29,7 @@ var manifestSchema = sync.OnceValue(func() *schemaValidator {
 	return v
 })
 
-// role tells the resolver where in a manifest a node sits, because
+// role is where in a manifest a node sits. The resolver needs it because
 // variables are substituted only in auth param values.
 type role int
 

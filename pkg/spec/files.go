@@ -34,14 +34,15 @@ type sourceFile struct {
 // file reached twice is loaded once.
 func collectFiles(paths []string) ([]sourceFile, []*Error) {
 	var (
-		files []sourceFile
-		errs  []*Error
-		seen  = map[string]bool{}
+		files  []sourceFile
+		errs   []*Error
+		seen   = map[string]bool{}
+		cwd, _ = os.Getwd() // once: filepath.Abs would ask for every file
 	)
 	add := func(path string, arg int) {
-		key := path
-		if abs, err := filepath.Abs(path); err == nil {
-			key = abs
+		key := filepath.Clean(path)
+		if !filepath.IsAbs(key) && cwd != "" {
+			key = filepath.Join(cwd, key)
 		}
 		if seen[key] {
 			return

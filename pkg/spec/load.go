@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
@@ -112,7 +113,7 @@ func newLoader(opts LoadOptions) *loader {
 	return &loader{opts: opts, log: log, env: map[string]envValue{}}
 }
 
-// lookupEnv resolves a variable once per load, so that every manifest sees
+// lookupEnv resolves a variable once per load, so that every manifest gets
 // the same value.
 func (l *loader) lookupEnv(name string) (string, bool) {
 	l.envMu.Lock()
@@ -126,19 +127,29 @@ func (l *loader) lookupEnv(name string) (string, bool) {
 }
 
 // loadFiles loads files in parallel and returns their results in order.
+// Each worker takes the next file until none is left. Long-lived workers
+// keep the stacks that parsing and validation have grown, and a goroutine
+// per file would grow them again each time.
 func (l *loader) loadFiles(files []sourceFile) []*fileLoader {
 	results := make([]*fileLoader, len(files))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, f := range files {
+	var (
+		g    errgroup.Group
+		next atomic.Int64
+	)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		g.Go(func() error {
-			fl := &fileLoader{loader: l, path: f.path}
-			fl.load()
-			results[i] = fl
-			return nil
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return nil
+				}
+				fl := &fileLoader{loader: l, path: files[i].path}
+				fl.load()
+				results[i] = fl
+			}
 		})
 	}
-	_ = g.Wait() // the goroutines return no errors; problems are in the results
+	_ = g.Wait() // the workers return no errors; problems are in the results
 	return results
 }
 
@@ -172,6 +183,7 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 	b := newTreeBuilder(f.path)
 	root := b.build(doc, "")
 	f.errs = append(f.errs, b.errs...)
+
 	if root == nil {
 		f.documents++
 		return
@@ -183,6 +195,7 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 	if len(b.errs) > 0 {
 		return
 	}
+
 	d := &document{
 		file:      f,
 		root:      root,
@@ -196,6 +209,7 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 	if m == nil {
 		return
 	}
+
 	if !m.AuthChecked {
 		markLikelySecrets(m)
 		f.warnings = append(f.warnings, newError(m.Fields["connectionSpec.id"], "connectionSpec.id",

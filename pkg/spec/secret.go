@@ -8,7 +8,7 @@ import (
 
 // Secret is a sensitive string. Every printed form of it (String, GoString,
 // Format with any verb, JSON, text and slog) shows a redaction marker and the
-// name of its source, never the value; only Reveal returns the value.
+// name of its source, never the value. Only Reveal returns the value.
 type Secret struct {
 	source string // variable or param name, shown in the redaction marker
 	value  string

@@ -97,13 +97,18 @@ func (b *treeBuilder) build(n *yaml.Node, field string) *node {
 	if n.Kind == yaml.AliasNode {
 		return b.buildAlias(n, field)
 	}
-	if done, ok := b.memo[n]; ok {
-		return done
+	// Only anchored nodes can be reached twice, through aliases: remember
+	// them, and mark them while they are built so that an alias inside one
+	// that refers back to it is caught as a cycle.
+	anchored := n.Anchor != ""
+	if anchored {
+		if done, ok := b.memo[n]; ok {
+			return done
+		}
+		b.active[n] = true
+		defer delete(b.active, n)
 	}
-	// Mark the node as being built, so that an alias inside it that refers
-	// back to it is caught as a cycle.
-	b.active[n] = true
-	defer delete(b.active, n)
+
 	var out *node
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -121,7 +126,8 @@ func (b *treeBuilder) build(n *yaml.Node, field string) *node {
 		b.errorf(n, field, "unsupported YAML node kind %d", n.Kind)
 		out = &node{kind: nullNode, line: n.Line, col: n.Column, size: 1}
 	}
-	if out != nil {
+
+	if out != nil && anchored {
 		b.memo[n] = out
 	}
 	return out

@@ -114,11 +114,11 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 	kwTokens := splitPointer(e.KeywordLocation)
 	value, _ := valueAt(instance, tokens)
 	t := locate(tokens)
-	one := func(format string, args ...any) []*Error {
+	single := func(format string, args ...any) []*Error {
 		return []*Error{newError(t.pos, t.field, format, args...)}
 	}
 	if len(kwTokens) == 0 {
-		return one("expected a value that satisfies the schema; found %s", describeValue(value, t.sensitive))
+		return single("expected a value that satisfies the schema; found %s", describeValue(value, t.sensitive))
 	}
 	keyword := kwTokens[len(kwTokens)-1]
 	parent, _ := v.schemaAt(kwTokens[:len(kwTokens)-1])
@@ -138,20 +138,22 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 	}
 	switch keyword {
 	case "type":
-		return one("expected %s, found %s", describeTypes(rule), found)
+		return single("expected %s, found %s", describeTypes(rule), found)
 	case "enum":
-		return one("expected one of %s; found %s", jsonList(rule), found)
+		return single("expected one of %s; found %s", jsonList(rule), found)
 	case "const":
-		return one("expected %s; found %s", jsonText(rule), found)
+		return single("expected %s; found %s", jsonText(rule), found)
 	case "pattern":
+		// The manifest schema words its patterns for people with this
+		// extension keyword, which editors ignore.
 		if desc, ok := schema["x-patternDescription"].(string); ok {
-			return one("expected %s; found %s", desc, found)
+			return single("expected %s; found %s", desc, found)
 		}
-		return one("expected a string matching the pattern `%v`; found %s", rule, found)
+		return single("expected a string matching the pattern `%v`; found %s", rule, found)
 	case "minLength":
-		return one("%s", describeLength("at least", rule, value, t.sensitive, "fewer"))
+		return single("%s", describeLength("at least", rule, value, t.sensitive, "fewer"))
 	case "maxLength":
-		return one("%s", describeLength("at most", rule, value, t.sensitive, "more"))
+		return single("%s", describeLength("at most", rule, value, t.sensitive, "more"))
 	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
 		bound := map[string]string{
 			"minimum":          "at least",
@@ -160,14 +162,14 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 			"exclusiveMaximum": "less than",
 			"multipleOf":       "a multiple of",
 		}[keyword]
-		return one("expected a number %s %s; found %s", bound, jsonText(rule), found)
+		return single("expected a number %s %s; found %s", bound, jsonText(rule), found)
 	case "format":
-		return one("expected a string in the %s format; found %s", jsonText(rule), found)
+		return single("expected a string in the %s format; found %s", jsonText(rule), found)
 	}
 	if rule != nil {
-		return one("expected a value that satisfies %q: %s; found %s", keyword, jsonText(rule), found)
+		return single("expected a value that satisfies %q: %s; found %s", keyword, jsonText(rule), found)
 	}
-	return one("expected a value that satisfies the schema's %q rule; found %s", keyword, found)
+	return single("expected a value that satisfies the schema's %q rule; found %s", keyword, found)
 }
 
 func missingFields(schema map[string]any, value any, t target) []*Error {
