@@ -182,6 +182,9 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	// file is read or any request is sent.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stop := make(chan struct{})
+	interrupted := watchInterrupts(e, stop, cancel)
+	defer interrupted.release()
 	conn, err := connect(ctx, e, o, logger)
 	if err != nil {
 		return err
@@ -228,10 +231,6 @@ func runApply(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer session.Close()
-
-	stop := make(chan struct{})
-	interrupted := watchInterrupts(e, stop, cancel)
-	defer interrupted.release()
 
 	plan, planErr := session.Plan(ctx, loaded.Manifests)
 	if plan == nil {
@@ -299,8 +298,9 @@ type interruptWatch struct {
 	released sync.Once
 }
 
-// watchInterrupts handles interrupts until release is called. While
-// planning, an interrupt cancels ctx. While applying, the first closes
+// watchInterrupts handles interrupts until release is called. Before the
+// apply starts (while waiting for the lock file or planning), an interrupt
+// cancels ctx. While applying, the first closes
 // stop, so that no new action starts and the lock file is written, and the
 // second cancels the requests in flight.
 func watchInterrupts(e *env, stop chan struct{}, cancel context.CancelFunc) *interruptWatch {

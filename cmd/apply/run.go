@@ -93,6 +93,20 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		printUsage(e.stderr)
 		return errUsageShown
 	}
+	if cmd.name != "apply" && cmd.name != "emulator" && e.interrupts != nil {
+		// The apply and emulator commands handle interrupts themselves;
+		// the others stop at the first one.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-e.interrupts:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	return cmd.run(ctx, e, args)
 }
 
