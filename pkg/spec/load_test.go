@@ -174,6 +174,22 @@ func TestLoadErrors(t *testing.T) {
 			},
 		},
 		{
+			name:  "positions of unset variables",
+			paths: []string{"testdata/load/invalid-unset-positions.yaml", "testdata/load/invalid-unset-crlf.yaml"},
+			want: []string{
+				`testdata/load/invalid-unset-crlf.yaml:6:17: auth.params.password: environment variable UNSET_H is not set`,
+				// Columns count characters, not bytes.
+				`testdata/load/invalid-unset-positions.yaml:8:22: auth.params.runes: environment variable UNSET_A is not set`,
+				// Escapes, block scalars and folded lines: the scalar's position.
+				`testdata/load/invalid-unset-positions.yaml:9:13: auth.params.single: environment variable UNSET_B is not set`,
+				`testdata/load/invalid-unset-positions.yaml:10:13: auth.params.double: environment variable UNSET_C is not set`,
+				`testdata/load/invalid-unset-positions.yaml:11:12: auth.params.block: environment variable UNSET_D is not set`,
+				`testdata/load/invalid-unset-positions.yaml:14:13: auth.params.folded: environment variable UNSET_E is not set`,
+				`testdata/load/invalid-unset-positions.yaml:16:14: auth.params.plain: environment variable UNSET_F is not set`,
+				`testdata/load/invalid-unset-positions.yaml:16:25: auth.params.plain: environment variable UNSET_G is not set`,
+			},
+		},
+		{
 			name:  "connection strings",
 			paths: []string{"testdata/load/invalid-connection-string.yaml"},
 			want: []string{
