@@ -79,3 +79,32 @@ func checkCommandLine(args []string) []string {
 	problems, _ := f.parse(args)
 	return append(problems, o.validate(f)...)
 }
+
+// TestDocCommandsParse checks the command lines that the README and the
+// output documentation show in code blocks.
+func TestDocCommandsParse(t *testing.T) {
+	for _, doc := range []string{"README.md", filepath.Join("docs", "output.md")} {
+		path := filepath.Join("..", "..", doc)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for _, raw := range strings.Split(string(data), "\n") {
+			line, ok := strings.CutPrefix(raw, "go run ./cmd/apply ")
+			if !ok {
+				line, ok = strings.CutPrefix(raw, "apply ")
+			}
+			if !ok || !strings.HasPrefix(line, "-") && !strings.HasPrefix(line, "validate ") {
+				continue
+			}
+			checked++
+			if problems := checkCommandLine(strings.Fields(line)); len(problems) > 0 {
+				t.Errorf("%s: %q is invalid:\n%s", doc, raw, strings.Join(problems, "\n"))
+			}
+		}
+		if checked == 0 {
+			t.Errorf("%s: found no command line to check", doc)
+		}
+	}
+}
