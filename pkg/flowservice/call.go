@@ -189,9 +189,9 @@ func (c *Client) refreshToken(ctx context.Context, rejected string) (bool, error
 }
 
 // send sends one attempt and reads the whole response. It reports whether
-// the request may have reached the server: false only when no connection was
-// obtained (a dial or TLS handshake error) or writing the request failed, in
-// which case the server cannot have seen a complete request.
+// the request may have reached the server. That is false only when no
+// connection was obtained (a dial or TLS handshake error) or writing the
+// request failed, because the server then cannot have seen a whole request.
 func (c *Client) send(ctx context.Context, r *request, target, token string, attempt int) (*response, bool, error) {
 	var gotConn, writeFailed atomic.Bool
 	trace := &httptrace.ClientTrace{

@@ -13,7 +13,7 @@ import (
 )
 
 // defaultSpecVersion is sent when a create names no connection spec version.
-// The prose of the API reference says that omitting it selects the latest
+// The prose of the API reference states that omitting it selects the latest
 // version, but its schema marks the field required, and every documented
 // connection spec is version 1.0.
 const defaultSpecVersion = "1.0"
@@ -120,8 +120,8 @@ func (c *Client) GetConnection(ctx context.Context, id string) (*Connection, err
 			return &body.Items[i], nil
 		}
 	}
-	// NOTE: the documented response for an unknown id is 404; an empty
-	// items list is treated the same in case the service answers 200.
+	// NOTE: the documented response for an unknown id is 404. An empty
+	// items list is treated the same in case the service returns 200.
 	return nil, fmt.Errorf("GET %s: %w: the response lists no connection with that id", p, ErrNotFound)
 }
 
@@ -262,8 +262,8 @@ func (c *Client) DeleteConnection(ctx context.Context, id string) error {
 	return err
 }
 
-// TestConnection asks the service to test a connection's credentials against
-// the source and returns its verdict.
+// TestConnection has the service connect to the source with a connection's
+// credentials and returns whether that succeeded.
 func (c *Client) TestConnection(ctx context.Context, id string) (bool, error) {
 	if err := checkID("test connection", id); err != nil {
 		return false, err

@@ -789,8 +789,8 @@ func TestContractRateLimit(t *testing.T) {
 	emu, url, _ := startEmulator(t, emulator.Options{RateLimit: 10, RateBurst: 2})
 	c := newClient(t, url, func(cfg *flowservice.Config) { cfg.MaxRetries = 10 })
 
-	// Twelve parallel creates against a limit of 10/s: some are answered
-	// 429, and the client resends those, since a 429 has no effect.
+	// Twelve parallel creates against a limit of 10/s: some get 429, and
+	// the client resends those, since a 429 has no effect.
 	var wg sync.WaitGroup
 	errs := make([]error, 12)
 	for i := range errs {
@@ -814,8 +814,11 @@ func TestContractRateLimit(t *testing.T) {
 
 func TestContractClientRateLimitAvoids429(t *testing.T) {
 	t.Parallel()
-	emu, url, _ := startEmulator(t, emulator.Options{RateLimit: 10, RateBurst: 1})
-	c := newClient(t, url, func(cfg *flowservice.Config) { cfg.RateLimit = 8 })
+	// The client sends at half the emulator's rate, and the emulator's
+	// burst of three absorbs requests that arrive closer together than
+	// they were sent.
+	emu, url, _ := startEmulator(t, emulator.Options{RateLimit: 10, RateBurst: 3})
+	c := newClient(t, url, func(cfg *flowservice.Config) { cfg.RateLimit = 5 })
 
 	var wg sync.WaitGroup
 	for i := range 8 {

@@ -3,13 +3,14 @@
 // /data/foundation/flowservice, plus the Adobe IMS token exchange
 // ([NewIMSTokenSource]) that supplies its access tokens.
 //
-// The client retries what is safe to retry (429, 500, 502, 503, 504 and
+// The client retries what is safe to retry: 429, 500, 502, 503, 504 and
 // connection errors, honouring Retry-After, with capped exponential backoff
-// and full jitter) and never retries a create blindly: POST /connections is
-// not idempotent, so a failure after the request may have reached the server
-// is reported as [ErrOutcomeUnknown] for the caller to resolve by name with
-// [Client.FindConnectionsByName]. Updates carry If-Match, so a replay of one
-// that succeeded fails with 412 instead of applying twice.
+// and full jitter. It never retries a create blindly, because POST
+// /connections is not idempotent. A create that fails after the request may
+// have reached the server returns [ErrOutcomeUnknown], and the caller
+// resolves it by name with [Client.FindConnectionsByName]. Updates carry
+// If-Match, so a replay of one that succeeded fails with 412 instead of
+// applying twice.
 //
 // Every request sends Authorization, x-api-key, x-gw-ims-org-id and
 // x-sandbox-name. Credentials travel only over https://, except to loopback

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// basePath is where the gateway serves the Flow Service API.
+// basePath is the path prefix of the Flow Service API on the gateway.
 const basePath = "/data/foundation/flowservice"
 
 // parseBaseURL parses a gateway or IMS base URL and enforces the transport

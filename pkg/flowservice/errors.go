@@ -28,7 +28,7 @@ var (
 )
 
 // Error is a failed API call: the server responded with a status other than
-// 2xx. It never contains request bodies or header values; text that the
+// 2xx. It never contains request bodies or header values. Text that the
 // server echoes back from the request (param values, the token, the API key)
 // is replaced with [REDACTED].
 type Error struct {
@@ -41,9 +41,9 @@ type Error struct {
 	RequestID string
 
 	// OutcomeUnknown is set when the write may have taken effect anyway: a
-	// create answered with a 5xx status, or an update whose retry was
-	// rejected after an earlier attempt got no usable response. The error
-	// then matches [ErrOutcomeUnknown].
+	// create that got a 5xx response, or an update whose retry was rejected
+	// after an earlier attempt got no usable response. The error then
+	// matches [ErrOutcomeUnknown].
 	OutcomeUnknown bool
 }
 
@@ -87,8 +87,8 @@ func (e *Error) Is(target error) bool {
 }
 
 // errorBody is the union of the documented error shapes. Flow Service
-// answers with type, title, status, report, errorMessage and errorDetails;
-// the API gateway answers with error_code and message. Some Platform services
+// sends type, title, status, report, errorMessage and errorDetails, and the
+// API gateway sends error_code and message. Some Platform services
 // use an RFC 7807 detail field instead.
 //
 // NOTE: the IMS error body is not documented; error and error_description

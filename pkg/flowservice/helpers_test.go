@@ -34,8 +34,8 @@ type seenRequest struct {
 	Body   []byte
 }
 
-// fakeServer is an httptest server that records every request and lets a
-// handler answer it. n is the 1-based number of the request.
+// fakeServer is an httptest server that records every request and passes it
+// to a handler. n is the 1-based number of the request.
 type fakeServer struct {
 	*httptest.Server
 	mu   sync.Mutex
@@ -101,7 +101,7 @@ func fixture(t *testing.T, name string) []byte {
 	return data
 }
 
-// writeJSON answers with status and body, setting the JSON content type.
+// writeJSON writes status and body with the JSON content type.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

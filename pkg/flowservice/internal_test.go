@@ -128,9 +128,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// newClockedIMS returns an IMS token source on a fake clock and the number of
-// token requests its server has answered so far. fail makes the server
-// answer 400 from then on.
+// newClockedIMS returns an IMS token source on a fake clock, its clock, a
+// function that counts the tokens its server has issued, and a function
+// that makes the server fail every later request with 400.
 func newClockedIMS(t *testing.T, expiresIn string) (*imsTokenSource, *fakeClock, func() int, func()) {
 	var mu sync.Mutex
 	var fetches int

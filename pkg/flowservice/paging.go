@@ -85,7 +85,7 @@ func (c *Client) resolveNext(href string, first url.Values) (string, error) {
 		next = link
 	case strings.HasPrefix(link.Path, c.base.Path+"/"):
 		// NOTE: a link that already starts with the base path is taken as
-		// relative to the host; the documentation shows only links below
+		// relative to the host. The documentation shows only links below
 		// the base path.
 		next = c.base.ResolveReference(link)
 	default:

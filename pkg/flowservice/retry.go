@@ -18,8 +18,8 @@ const (
 	baseBackoff = 250 * time.Millisecond
 
 	// maxRetryAfter is the longest Retry-After the client waits for. A
-	// server that asks for a longer pause ends the call with its error, so
-	// that the caller decides instead of a command hanging for minutes.
+	// longer requested pause ends the call with the server's error, so that
+	// the caller decides instead of a command hanging for minutes.
 	maxRetryAfter = 2 * time.Minute
 )
 
@@ -28,7 +28,7 @@ const (
 //
 // NOTE: Flow Service documents 429 for no endpoint, but the gateway of other
 // Platform APIs uses it for rate limits, so it is retried. 500 is retried
-// too, because the Platform troubleshooting guide says a 500 may mean that
+// too, because the Platform troubleshooting guide states that a 500 may mean
 // API limits were hit and the Flow Service error catalog marks its 1102-500
 // internal error as "try again".
 func retryableStatus(status int) bool {

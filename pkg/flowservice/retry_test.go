@@ -33,7 +33,7 @@ func callByMethod(c *flowservice.Client, method string) error {
 	panic("no call for " + method)
 }
 
-// succeed answers a request of any method the way the service does on
+// succeed responds to a request of any method as the service does on
 // success.
 func succeed(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {

@@ -24,8 +24,8 @@ const (
 
 var canaries = []string{canaryPassword, canaryToken, canaryAPIKey, canaryClientSecret}
 
-// echoServer answers every call with an error that echoes the request: its
-// body and its headers, as a careless server might.
+// echoServer responds to every call with an error that echoes the request:
+// its body and its headers, as a careless server might.
 func echoServer(t *testing.T, status int) *fakeServer {
 	return newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		body, _ := io.ReadAll(r.Body)

@@ -162,14 +162,17 @@ func (s *imsTokenSource) LogValue() slog.Value { return slog.StringValue(s.Strin
 // Token returns the cached token or fetches a new one. If a refresh before
 // expiry fails, it returns the cached token while that still works.
 func (s *imsTokenSource) Token(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	token, refreshAt, expiry := s.token, s.refreshAt, s.expiry
-	s.mu.Unlock()
-	if token != "" && s.now().Before(refreshAt) {
+	token, expiry, fresh := s.cached()
+	if fresh {
 		return token, nil
 	}
 
 	result := s.fetches.DoChan("token", func() (any, error) {
+		// A fetch that finished between the check above and this call
+		// has cached a token already.
+		if token, _, fresh := s.cached(); fresh {
+			return token, nil
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), imsFetchTimeout)
 		defer cancel()
 		return s.fetch(ctx)
@@ -188,6 +191,14 @@ func (s *imsTokenSource) Token(ctx context.Context) (string, error) {
 		}
 		return "", r.Err
 	}
+}
+
+// cached returns the cached token, its expiry, and whether it is fresh: not
+// yet due for a refresh.
+func (s *imsTokenSource) cached() (token string, expiry time.Time, fresh bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token, s.expiry, s.token != "" && s.now().Before(s.refreshAt)
 }
 
 // Invalidate drops token from the cache if it is still the cached one, so
@@ -241,8 +252,8 @@ func (s *imsTokenSource) store(token string, fetchedAt time.Time, lifetime time.
 	s.logger.Debug("fetched access token", slog.Duration("expires_in", lifetime))
 }
 
-// retryHint says whether a failed token request is worth retrying and after
-// how long the server asked to wait.
+// retryHint records whether a failed token request is worth retrying and the
+// delay that the server requested with Retry-After.
 type retryHint struct {
 	retryable bool
 	delay     time.Duration
