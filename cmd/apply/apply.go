@@ -277,12 +277,17 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// printFailures writes one line per failed action to stderr.
+// printFailures writes one line per failed action to stderr, then a
+// failed lock file write and an interrupt. Together they are everything
+// the error of [apply.Session.Apply] joins.
 func printFailures(e *env, r *apply.Report) {
 	for _, res := range r.Results {
 		if res.Status == apply.StatusFailed {
 			fmt.Fprintf(e.stderr, "error: %s\n", apply.DescribeResult(res))
 		}
+	}
+	if r.LockErr != nil {
+		fmt.Fprintf(e.stderr, "apply: %v; the next run finds the connections created since the last write by name\n", r.LockErr)
 	}
 	if r.Interrupted {
 		fmt.Fprintln(e.stderr, "apply: interrupted; the lock file records every action that completed, and the next run continues from there")

@@ -134,8 +134,11 @@ func newJSONDocument(p *Plan, opts JSONOptions) *jsonDocument {
 		for _, n := range rc.Applied {
 			applied += n
 		}
+		if r.LockErr != nil {
+			doc.Errors = append(doc.Errors, r.LockErr.Error())
+		}
 		doc.Applied = &jsonApplied{
-			Complete:    rc.Failed == 0 && !rc.Interrupted,
+			Complete:    rc.Failed == 0 && !rc.Interrupted && r.LockErr == nil,
 			Interrupted: rc.Interrupted,
 			Applied:     applied,
 			Unchanged:   rc.Unchanged,

@@ -122,6 +122,17 @@ func TestRenderReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, filepath.Join("testdata", "output", "report.json"), js.String())
+
+	r.LockErr = errors.New("update lock file: disk full")
+	var withLockErr bytes.Buffer
+	if err := WriteJSON(&withLockErr, r.Plan, JSONOptions{Report: r}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"complete": false`, `"update lock file: disk full"`} {
+		if !strings.Contains(withLockErr.String(), want) {
+			t.Errorf("JSON of a report with a lock file error lacks %s:\n%s", want, withLockErr.String())
+		}
+	}
 	checkGolden(t, filepath.Join("testdata", "output", "report.md"), md.String())
 	for _, out := range []string{js.String(), md.String()} {
 		if strings.Contains(out, canary) {
