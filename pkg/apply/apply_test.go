@@ -980,3 +980,34 @@ func TestLockWriteFailureIsReported(t *testing.T) {
 	assertKinds(t, p, "billing:adopt", "inventory:adopt", "orders:adopt")
 	env.assertConverged(t, manifests)
 }
+
+func TestPlanAppliesOnlyOnce(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := threeManifests(env)
+	ctx := context.Background()
+	s, err := Open(ctx, env.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Plan(ctx, ms.load(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, p, nil); err == nil || !strings.Contains(err.Error(), "plan again") {
+		t.Errorf("second Apply of one plan: error = %v, want one asking to plan again", err)
+	}
+	if got := len(env.remote(t)); got != 3 {
+		t.Errorf("sandbox holds %d connections, want 3", got)
+	}
+
+	// A new plan of the same session sees what the first apply did.
+	p, err = s.Plan(ctx, ms.load(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertKinds(t, p, "billing:no-change", "inventory:no-change", "orders:no-change")
+}

@@ -30,6 +30,10 @@ func compareRemote(m *spec.Manifest, c *flowservice.Connection) []FieldChange {
 // compareParams lists the non-sensitive params that differ, in name order.
 // A remote param the manifest lacks is listed as sensitive, because the
 // remote value may be a masked or partial credential.
+//
+// NOTE: the documentation does not say whether the service adds params of
+// its own, such as defaults, to what GET returns. If it does, each such
+// param shows as a change on every run until the manifest sets it.
 func compareParams(m *spec.Manifest, c *flowservice.Connection) []FieldChange {
 	remote := remoteParams(c)
 	names := make(map[string]bool)

@@ -39,6 +39,7 @@ func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Re
 	if err := s.checkApplicable(p); err != nil {
 		return nil, err
 	}
+	s.applies++
 	x := &executor{
 		s:       s,
 		plan:    p,
@@ -97,13 +98,13 @@ func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Re
 	close(commitDone)
 	committer.Wait()
 
-	interrupted := isClosed(stop) || ctx.Err() != nil
-	report := x.report(interrupted)
+	report := x.report()
+	report.Interrupted = (isClosed(stop) || ctx.Err() != nil) && report.unfinished()
 	if err := x.flush(); err != nil {
 		report.LockErr = err
 	}
 	errs := []error{report.Err(), report.LockErr}
-	if interrupted {
+	if report.Interrupted {
 		errs = append(errs, ErrInterrupted)
 	}
 	s.lock = x.lock.clone()
@@ -118,6 +119,8 @@ func (s *Session) checkApplicable(p *Plan) error {
 		return errors.New("apply: session was opened for a dry run")
 	case p == nil || p.session != s:
 		return errors.New("apply: plan was not made by this session")
+	case p.generation != s.applies:
+		return errors.New("apply: plan is out of date because the session applied a plan since; plan again")
 	case !p.Refreshed:
 		return errors.New("apply: plan was made offline; applying needs a plan made with the remote state")
 	}
@@ -345,12 +348,8 @@ func (x *executor) patch(ctx context.Context, st *step) (flowservice.Ref, error)
 }
 
 // report returns the results gathered so far.
-func (x *executor) report(interrupted bool) *Report {
+func (x *executor) report() *Report {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return &Report{
-		Plan:        x.plan,
-		Results:     append([]Result(nil), x.results...),
-		Interrupted: interrupted,
-	}
+	return &Report{Plan: x.plan, Results: append([]Result(nil), x.results...)}
 }

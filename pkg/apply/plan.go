@@ -68,7 +68,8 @@ type Plan struct {
 	// the key changed, or the lock file holds no HMAC for it.
 	SecretsUndetectable bool
 
-	session *Session
+	session    *Session
+	generation int // the session's count of applies when the plan was made
 }
 
 // Err joins the plan-time problems recorded in Action.Error, or returns nil.

@@ -55,7 +55,7 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 		pl.rs = rs
 	}
 
-	p := &Plan{Refreshed: s.cfg.Refresh, session: s}
+	p := &Plan{Refreshed: s.cfg.Refresh, session: s, generation: s.applies}
 	for _, m := range manifests {
 		p.Actions = append(p.Actions, pl.planManifest(m))
 	}
@@ -201,8 +201,6 @@ func (pl *planner) planManifest(m *spec.Manifest) Action {
 	a.step = st
 	e, lockName := pl.entryFor(m)
 	if e != nil {
-		copied := *e
-		st.entry = &copied
 		st.lockName = lockName
 		pl.consumed[lockName] = true
 		if lockName != m.Name {
@@ -412,8 +410,7 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 // planOrphan plans a lock entry that no manifest claims: delete its
 // connection with --prune, and drop entries whose connection is gone.
 func (pl *planner) planOrphan(e *lockEntry) Action {
-	copied := *e
-	st := &step{entry: &copied, lockName: e.Name, dropEntry: true}
+	st := &step{lockName: e.Name}
 	a := Action{Kind: Delete, Name: e.Name, ID: e.ID, step: st}
 	if e.ID != "" {
 		st.deleteIDs = append(st.deleteIDs, e.ID)

@@ -28,7 +28,7 @@ type Result struct {
 type Report struct {
 	Plan        *Plan
 	Results     []Result
-	Interrupted bool // stop was closed or the context cancelled before the end
+	Interrupted bool // stop was closed or the context cancelled before every action finished
 
 	// LockErr is the error of the lock file's final write, or nil. After
 	// such an error, the next run finds by name the connections created
@@ -46,6 +46,16 @@ func (r *Report) Err() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unfinished reports whether an action failed or did not start.
+func (r *Report) unfinished() bool {
+	for _, res := range r.Results {
+		if res.Status == StatusFailed || res.Status == StatusNotStarted {
+			return true
+		}
+	}
+	return false
 }
 
 // EventKind is the kind of a progress event.

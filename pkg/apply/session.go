@@ -31,8 +31,10 @@ type Config struct {
 	Client *flowservice.Client
 
 	// Target is the endpoint, organization and sandbox of the
-	// connections. A lock file recorded for another target is rejected. With a nil Client, empty fields are not
-	// compared, so that an offline plan needs no credentials.
+	// connections. A lock file recorded for another target is rejected.
+	// With a nil Client, empty fields are not compared, so that an offline
+	// plan needs no credentials. With a Client, an empty Sandbox means
+	// flowservice.DefaultSandbox, as for the client.
 	Target Target
 
 	// LockPath is the lock file; it need not exist yet. Runs on it are
@@ -96,6 +98,8 @@ type Session struct {
 	lock   *lockFile // as last read or written
 	onDisk []byte    // the lock file's bytes, nil when it does not exist
 	keyID  string    // identifies cfg.LockKey in the lock file; empty without a key
+
+	applies int // calls of Apply that got past their checks, to reject stale plans
 }
 
 // Open validates cfg, takes the file lock and reads the lock file. The
@@ -180,11 +184,9 @@ func (s *Session) readLock() error {
 	if err := checkTarget(path, l.Target, s.cfg.Target); err != nil {
 		return err
 	}
-	if s.cfg.Client == nil {
-		// An offline plan may leave the target out; adopt the recorded one
-		// so that a later write cannot change it.
-		l.Target = fillTarget(s.cfg.Target, l.Target)
-	}
+	// An offline plan may leave the target out, and then keeps the
+	// recorded one.
+	l.Target = fillTarget(s.cfg.Target, l.Target)
 	s.lock = l
 	s.onDisk = data
 	return nil
@@ -219,7 +221,7 @@ func fillTarget(t, from Target) Target {
 }
 
 // writeEncoded writes data, an encoded lock file, unless the file already
-// holds the same bytes. Callers serialize calls.
+// contains the same bytes. Callers serialize calls.
 func (s *Session) writeEncoded(data []byte) error {
 	if bytes.Equal(data, s.onDisk) {
 		return nil

@@ -8,8 +8,7 @@ import (
 // step is the executor's data for one action, beyond the Action's fields.
 type step struct {
 	manifest *spec.Manifest // nil for a delete
-	entry    *lockEntry     // copy of the lock entry the action starts from; nil if none
-	lockName string         // name of that entry, which a rename moves
+	lockName string         // name of the lock entry the action starts from, which a rename moves
 
 	// The remote connection as read while planning, with its etag for
 	// If-Match; nil when none exists or the plan was made offline.
@@ -23,7 +22,6 @@ type step struct {
 	create     bool     // a new connection is created first
 	sendParams bool     // a patch sends the auth params, sensitive values included
 	deleteIDs  []string // connections deleted after the rest succeeded
-	dropEntry  bool     // a delete removes the lock entry
 }
 
 // sendsParams reports whether carrying out the step sends the auth
