@@ -282,7 +282,11 @@ func runApply(ctx context.Context, e *env, args []string) error {
 // the error of [apply.Session.Apply] joins.
 func printFailures(e *env, r *apply.Report) {
 	for _, res := range r.Results {
-		if res.Status == apply.StatusFailed {
+		switch {
+		case res.Status != apply.StatusFailed:
+		case res.Err != nil:
+			fmt.Fprintf(e.stderr, "error: %v\n", res.Err)
+		default:
 			fmt.Fprintf(e.stderr, "error: %s\n", apply.DescribeResult(res))
 		}
 	}

@@ -309,17 +309,17 @@ func (c ResultCounts) SummaryLine() string {
 }
 
 // DescribeResult returns the line that progress output shows when an
-// action finishes, such as "created orders (id 6f1c...)" or "failed to
-// update sales: <error>".
+// action finishes, such as "created orders (id 6f1c...)" or "failed:
+// update sales: <cause>". The error of a failed result already names the
+// action and the connection, as Apply builds it.
 func DescribeResult(res Result) string {
 	name := printable(res.Action.Name)
 	switch res.Status {
 	case StatusFailed:
-		msg := "unknown error"
-		if res.Err != nil {
-			msg = printable(res.Err.Error())
+		if res.Err == nil {
+			return fmt.Sprintf("failed: %s %s", res.Action.Kind, name)
 		}
-		return fmt.Sprintf("failed to %s %s: %s", res.Action.Kind, name, msg)
+		return "failed: " + printable(res.Err.Error())
 	case StatusNotStarted:
 		return fmt.Sprintf("not started: %s %s", res.Action.Kind, name)
 	case StatusSkipped:
