@@ -96,14 +96,14 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		case err != nil && ctx.Err() != nil:
 			return nil, c.interrupted(r, ctx.Err(), nil, ambiguous || (sent && r.isWrite()))
 		case err != nil:
-			if !retryableTransportError(err) {
-				return nil, c.transportError(r, err, ambiguous)
-			}
 			if sent && r.isWrite() {
 				if !r.replaySafe() {
 					return nil, c.transportError(r, err, true)
 				}
 				ambiguous = true
+			}
+			if !retryableTransportError(err) {
+				return nil, c.transportError(r, err, ambiguous)
 			}
 			failure = c.transportError(r, err, ambiguous)
 		case res.status >= 200 && res.status < 300:
@@ -148,27 +148,38 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, failure
 		}
 		retries++
-		delay := backoff(retries, min(baseBackoff, c.maxDelay), c.maxDelay)
-		if wait, ok := parseRetryAfter(retryAfter, time.Now()); ok {
-			if wait > maxRetryAfter {
-				return nil, failure
-			}
-			delay = max(delay, wait)
-		}
-		if exceedsDeadline(ctx, delay) {
-			return nil, failure
-		}
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "retrying request",
-			slog.String("method", r.method),
-			slog.String("path", r.path),
-			slog.Int("attempt", attempt),
-			slog.Duration("delay", delay),
-			slog.String("error", failure.Error()))
-		if err := sleep(ctx, delay); err != nil {
-			return nil, c.interrupted(r, err, failure, ambiguous)
+		if err := c.pauseBeforeRetry(ctx, r, retries, failure, retryAfter, ambiguous); err != nil {
+			return nil, err
 		}
 		c.stats.retries.Add(1)
 	}
+}
+
+// pauseBeforeRetry waits before retry n of r: the backoff delay, or longer
+// if the server asked for it with Retry-After. It returns the error to give
+// up with instead if that pause exceeds maxRetryAfter or the context's
+// deadline, or if the context ends during the pause.
+func (c *Client) pauseBeforeRetry(ctx context.Context, r *request, n int, failure error, retryAfter string, ambiguous bool) error {
+	delay := backoff(n, min(baseBackoff, c.maxDelay), c.maxDelay)
+	if wait, ok := parseRetryAfter(retryAfter, time.Now()); ok {
+		if wait > maxRetryAfter {
+			return failure
+		}
+		delay = max(delay, wait)
+	}
+	if exceedsDeadline(ctx, delay) {
+		return failure
+	}
+	c.logger.LogAttrs(ctx, slog.LevelInfo, "retrying request",
+		slog.String("method", r.method),
+		slog.String("path", r.path),
+		slog.Int("retry", n),
+		slog.Duration("delay", delay),
+		slog.String("error", failure.Error()))
+	if err := sleep(ctx, delay); err != nil {
+		return c.interrupted(r, err, failure, ambiguous)
+	}
+	return nil
 }
 
 // refreshToken drops a token that the server rejected and fetches another.

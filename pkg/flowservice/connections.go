@@ -74,7 +74,9 @@ func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref,
 	}
 	ref, err := decodeRef(res)
 	if err != nil {
-		return Ref{}, fmt.Errorf("POST /connections: %w", err)
+		// The service accepted the create, so the connection may exist
+		// under an id that the client could not read.
+		return Ref{}, fmt.Errorf("POST /connections: %w: %d response unreadable: %w", ErrOutcomeUnknown, res.status, err)
 	}
 	return ref, nil
 }

@@ -71,8 +71,9 @@ const (
 	maxTokenLifetime = 365 * 24 * 60 * 60
 )
 
-// defaultIMSScopes are the scopes that Experience Platform's OAuth
-// server-to-server credentials list in the Developer Console.
+// defaultIMSScopes are the scopes of Experience Platform's configuration
+// samples for OAuth server-to-server credentials. The exact list of a
+// credential is on its Developer Console page.
 var defaultIMSScopes = []string{
 	"openid", "AdobeID", "read_organizations", "additional_info.projectedProductContext", "session",
 }
@@ -84,7 +85,7 @@ type IMSConfig struct {
 	BaseURL      string
 	ClientID     string // the API key of the Developer Console project
 	ClientSecret string
-	// Scopes are sent comma-separated. Nil means openid, AdobeID,
+	// Scopes are sent comma-separated. Empty means openid, AdobeID,
 	// read_organizations, additional_info.projectedProductContext and
 	// session, the scopes of an Experience Platform credential.
 	Scopes     []string
@@ -125,7 +126,7 @@ func NewIMSTokenSource(cfg IMSConfig) (TokenSource, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("configure IMS token source: %w", errors.Join(problems...))
 	}
-	if cfg.Scopes == nil {
+	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = defaultIMSScopes
 	}
 	logger := discardLogger(cfg.Logger)
@@ -259,6 +260,10 @@ type retryHint struct {
 	delay     time.Duration
 }
 
+// rejectedCredentials are the OAuth 2.0 error codes (RFC 6749, section 5.2)
+// that mean the client id or secret was not accepted.
+var rejectedCredentials = map[string]bool{"invalid_client": true, "unauthorized_client": true}
+
 // tokenResponse is the IMS response: expires_in is in seconds for the
 // client_credentials grant (the retired JWT exchange used milliseconds).
 type tokenResponse struct {
@@ -300,7 +305,13 @@ func (s *imsTokenSource) request(ctx context.Context) (string, time.Duration, re
 		hint := retryHint{retryable: retryableStatus(resp.StatusCode)}
 		hint.delay, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		secrets := redactor{s.cfg.ClientSecret, s.cfg.ClientID}
-		return "", 0, hint, newError(http.MethodPost, imsTokenPath, resp.StatusCode, resp.Header, body, secrets)
+		apiErr := newError(http.MethodPost, imsTokenPath, resp.StatusCode, resp.Header, body, secrets)
+		if resp.StatusCode == http.StatusBadRequest && rejectedCredentials[apiErr.Code] {
+			// RFC 6749 allows 400 for rejected client credentials, and
+			// callers test for those with ErrUnauthorized.
+			return "", 0, hint, fmt.Errorf("%w: %w", ErrUnauthorized, apiErr)
+		}
+		return "", 0, hint, apiErr
 	}
 
 	// The body contains the token, so no decoding error quotes it.

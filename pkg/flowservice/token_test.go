@@ -232,6 +232,9 @@ func TestIMSRejectedCredentials(t *testing.T) {
 	if !strings.Contains(msg, "400 Bad Request (invalid_client)") {
 		t.Errorf("error = %q, want the status and the OAuth error code", msg)
 	}
+	if !errors.Is(err, flowservice.ErrUnauthorized) {
+		t.Errorf("error = %q, want ErrUnauthorized", msg)
+	}
 	if strings.Contains(msg, testClientSecret) || strings.Contains(msg, testClientID) {
 		t.Errorf("error shows a credential: %q", msg)
 	}

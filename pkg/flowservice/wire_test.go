@@ -74,6 +74,29 @@ func TestCreateConnectionIDFromLocation(t *testing.T) {
 	}
 }
 
+func TestCreateConnectionUnreadableSuccess(t *testing.T) {
+	bodies := map[string]string{
+		"not JSON":   "<html>created</html>",
+		"without id": `{"etag":"\"e1\""}`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				writeJSON(w, http.StatusCreated, []byte(body))
+			})
+			c := newClient(t, srv.URL)
+
+			_, err := c.CreateConnection(context.Background(), mysqlInput)
+			if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
+				t.Errorf("CreateConnection error = %v, want ErrOutcomeUnknown: the connection exists", err)
+			}
+			if got := len(srv.requests()); got != 1 {
+				t.Errorf("server got %d requests, want 1", got)
+			}
+		})
+	}
+}
+
 func TestCreateConnectionDefaultsSpecVersion(t *testing.T) {
 	srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		writeJSON(w, http.StatusCreated, fixture(t, "create-response.json"))
