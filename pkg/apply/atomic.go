@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 )
 
@@ -60,6 +61,11 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 // syncDir makes a rename in dir durable. Some systems cannot sync a
 // folder; there the rename is as durable as the system makes it.
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		// Windows cannot open a folder for syncing, and NTFS journals
+		// the rename itself.
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync folder: %w", err)
