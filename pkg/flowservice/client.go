@@ -69,7 +69,7 @@ type Client struct {
 
 // Stats counts a client's traffic since it was created.
 type Stats struct {
-	Requests       int64 // HTTP requests sent, retries included
+	Requests       int64 // HTTP requests attempted, retries included
 	Retries        int64 // requests repeated after a retryable failure
 	Throttled      int64 // 429 responses
 	TokenRefreshes int64 // 401 responses after which the token was fetched again
