@@ -392,7 +392,12 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 	if e.AuthSpecName != m.Auth.SpecName {
 		a.Changes = append(a.Changes, FieldChange{Path: "auth.specName", Before: e.AuthSpecName, After: m.Auth.SpecName})
 	}
-	if e.Digest != m.Digest() {
+	switch {
+	case e.Digest == m.Digest():
+	case st.lockName != m.Name:
+		// The digest covers the name, so it differs after any rename.
+		a.Note = "planned offline: whether fields other than the name changed is seen only online"
+	default:
 		a.Changes = append(a.Changes, FieldChange{Path: "description, auth.params", Unknown: true})
 		a.Note = "planned offline: the lock file records that the manifest changed, but not which field"
 	}
