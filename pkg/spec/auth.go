@@ -241,16 +241,10 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {
 		}
 		instance[name] = typedValue(v.Reveal(), as.params[name].types)
 	}
-	errs := as.validator.validate(instance, paramLocator(m))
-	errs = slices.DeleteFunc(errs, func(e *Error) bool {
-		// An unresolved value has no text to check. An error about its key,
-		// such as an unknown param, is still reported.
-		for name := range unresolved {
-			if e.Field == joinField(paramsField, name) && e.Pos == m.Fields[e.Field] {
-				return true
-			}
-		}
-		return false
+	// An unresolved value has no text to check. An error about its key,
+	// such as an unknown param, sits at the params object and still counts.
+	errs := as.validator.validate(instance, paramLocator(m), func(tokens []string) bool {
+		return len(tokens) > 0 && unresolved[tokens[0]]
 	})
 	for _, name := range sortedKeys(m.Auth.Params) {
 		p := as.params[name]

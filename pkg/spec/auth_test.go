@@ -184,3 +184,24 @@ func slicesAny(params map[string]paramSpec, f func(paramSpec) bool) bool {
 	}
 	return false
 }
+
+func TestCheckAuthManifestBuiltInCode(t *testing.T) {
+	m := &Manifest{
+		ConnectionSpec: mysqlSpec,
+		Auth: Auth{SpecName: "Basic Authentication", Params: map[string]Value{
+			"server":   PlainValue("db"),
+			"database": PlainValue("orders"),
+			"username": PlainValue("ingest"),
+			"password": UnresolvedValue("PW"),
+			"extra":    UnresolvedValue("X"),
+		}},
+	}
+	errs := CheckAuth(m, readTestFile(t, "../../schemas/connectionspecs/mysql.json"))
+	want := `auth.params.extra: unknown field; expected one of ` + mysqlBasicParams
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("CheckAuth = %v, want only %q", errs, want)
+	}
+	if !m.AuthChecked {
+		t.Errorf("AuthChecked is false after CheckAuth")
+	}
+}

@@ -64,7 +64,7 @@ func (d *document) load() *Manifest {
 
 	// A field whose variables could not be substituted already has an
 	// error; checking the text left over would only repeat it.
-	schemaErrs := slices.DeleteFunc(manifestSchema().validate(instance, d.locate), d.unresolved)
+	schemaErrs := slices.DeleteFunc(manifestSchema().validate(instance, d.locate, nil), d.unresolved)
 	d.errs = append(d.errs, schemaErrs...)
 
 	// Problems elsewhere in the document, such as a misspelt description,
