@@ -20,6 +20,7 @@ import (
 type emulatorOptions struct {
 	Latency   time.Duration
 	RateLimit float64 // requests per second; 0 means none
+	Idle      bool    // run at idle CPU and IO priority
 }
 
 // emulator is one `apply emulator` process listening on loopback.
@@ -44,7 +45,11 @@ func startEmulator(ctx context.Context, applyBin, logPath string, opts emulatorO
 	}
 	defer logFile.Close()
 
-	cmd := exec.Command(applyBin, args...)
+	path := applyBin
+	if opts.Idle {
+		path, args = idlePriority(path, args)
+	}
+	cmd := exec.Command(path, args...)
 	cmd.Env = childEnv()
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -24,6 +24,7 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	r.header(&b)
 	r.method(&b)
+	r.load(&b)
 	r.targets(&b)
 	r.throughput(&b)
 	r.alternatives(&b)
@@ -96,9 +97,31 @@ func (r *report) method(b *strings.Builder) {
   budget on 2 cores. Everything else, including every run at parallelism above
   1, runs alone. The CPU column shows how little CPU the side-by-side runs
   used; compare their wall time with the ideal to see what the sharing cost.
+  During the same phase the lock files of table 3 are written (a setup step,
+  not a measurement) at idle CPU and IO priority (`+"`chrt --idle 0 ionice -c 3`"+`),
+  so that they get the CPU and the disk only when the measured runs leave
+  them idle.
 
 `, "`apply emulator --latency "+r.Cfg.Latency.String()+"`", r.Cfg.Latency, passwordEnvVar,
 		r.sequentialIdeal().Round(time.Second), 2*len(r.Cfg.CreateSizes))
+}
+
+func (r *report) load(b *strings.Builder) {
+	b.WriteString("## Host load\n\n")
+	b.WriteString("The machine may be shared. CPU time per second of wall time (so 2.0 means both cores of a " +
+		"2-core machine busy), for the processes of the benchmark and for everything else. Everything else " +
+		"includes time stolen by the hypervisor; a large value there means the wall times below are slower " +
+		"than the machine alone would give.\n\n")
+	b.WriteString("| phase | wall | benchmark CPU | other CPU |\n|---|---:|---:|---:|\n")
+	for _, p := range r.Res.Phases {
+		secs := p.Wall.Seconds()
+		if secs <= 0 {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f |\n", p.Name, p.Wall.Round(time.Second),
+			p.Bench.Seconds()/secs, p.Others().Seconds()/secs)
+	}
+	b.WriteString("\n")
 }
 
 // sequentialIdeal is the ideal time of every latency-bound run one after another.
@@ -260,8 +283,9 @@ func (r *report) alternatives(b *strings.Builder) {
 
 func (r *report) plan(b *strings.Builder) {
 	b.WriteString("## 3. Plan cost\n\n")
-	fmt.Fprintf(b, "`apply --dry-run --refresh=false` of N unchanged manifests with a complete lock file, "+
-		"which a real apply at parallelism %d against an emulator without latency wrote just before. "+
+	fmt.Fprintf(b, "`apply --dry-run --refresh=false --detailed-exitcode` of N unchanged manifests with a complete lock file, "+
+		"which a real apply at parallelism %d against an emulator without latency wrote earlier in the run; "+
+		"the harness checks that every plan exits 0, which means no changes. "+
 		"The baseline is `harness yamlparse`, which reads the same files and decodes each into a generic "+
 		"value with go.yaml.in/yaml/v3 and does nothing else; it runs as its own process and is measured "+
 		"the same way. Wall times are the median of %d runs, peak RSS the largest. The emulator stays up "+

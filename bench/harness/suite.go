@@ -52,6 +52,7 @@ type results struct {
 	Plan       []planResult
 	Noop       noopResult
 	Rate       []rateResult
+	Phases     []phaseLoad
 }
 
 // suite runs the benchmark matrix.
@@ -65,6 +66,8 @@ type suite struct {
 	xargsScript string
 	manifests   map[int]string // N -> directory of N manifests
 	bodies      map[int]string // N -> directory of N request bodies
+
+	fixtures []*planFixture // lock files for the plan benchmark
 
 	mu      sync.Mutex
 	nextRun int
@@ -318,70 +321,6 @@ func (s *suite) runRate(ctx context.Context) {
 		s.logf("rate limit %g/s, client limit %g/s: %s", s.cfg.Rate, clientRate, describe(r))
 		s.res.Rate = append(s.res.Rate, rateResult{ClientRate: clientRate, R: r})
 	}
-}
-
-// runPlans measures the offline plan of each size against a lock file that a
-// real apply wrote, and the bare YAML parse of the same files.
-func (s *suite) runPlans(ctx context.Context) {
-	for _, size := range s.cfg.PlanSizes {
-		s.res.Plan = append(s.res.Plan, s.planRun(ctx, size))
-	}
-}
-
-func (s *suite) planRun(ctx context.Context, size int) planResult {
-	pr := planResult{Size: size}
-	name := s.runName(fmt.Sprintf("plan-n%d", size))
-	e, err := startEmulator(ctx, s.applyBin, name+".emulator.log", emulatorOptions{})
-	if err != nil {
-		pr.Lock.Err = err
-		return pr
-	}
-	defer e.stop()
-
-	// A real apply against an emulator without latency writes the lock file.
-	lock := name + ".lock.json"
-	dir := s.manifests[size]
-	args := applyArgs(dir, e.URL, lock, s.cfg.LockParallelism)
-	m, err := s.runApply(ctx, name+"-lock", args, 10*time.Minute)
-	pr.Lock = s.finish(ctx, e, m, err, size)
-	if pr.Lock.Err != nil {
-		return pr
-	}
-	s.logf("plan N=%d: lock file written by apply in %s", size, m.Wall.Round(time.Millisecond))
-	if err := e.resetStats(ctx); err != nil {
-		pr.PlanErr = err
-		return pr
-	}
-
-	planArgs := applyArgs(dir, e.URL, lock, s.cfg.LockParallelism, "--dry-run", "--refresh=false")
-	for i := range s.cfg.PlanRepeats {
-		m, err := s.runApply(ctx, fmt.Sprintf("%s-plan%d", name, i), planArgs, 5*time.Minute)
-		if err != nil {
-			pr.PlanErr = err
-			break
-		}
-		pr.Plan = append(pr.Plan, m)
-	}
-	if st, err := e.stats(ctx); err != nil {
-		pr.PlanErr = err
-	} else {
-		pr.Requests = st.Requests
-	}
-	if pr.PlanErr == nil && pr.Requests != 0 {
-		pr.PlanErr = fmt.Errorf("offline plan sent %d requests, expected 0", pr.Requests)
-	}
-
-	for i := range s.cfg.PlanRepeats {
-		c := command{Path: s.self, Args: []string{"yamlparse", dir}, Env: childEnv(), Timeout: 5 * time.Minute}
-		m, err := s.runLogged(ctx, fmt.Sprintf("%s-parse%d", name, i), c)
-		if err != nil {
-			pr.ParseErr = err
-			break
-		}
-		pr.Parse = append(pr.Parse, m)
-	}
-	s.logf("plan N=%d: plan %s, parse %s", size, medianWall(pr.Plan), medianWall(pr.Parse))
-	return pr
 }
 
 // median returns the run with the median wall time; with an even count, the
