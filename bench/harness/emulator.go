@@ -164,7 +164,7 @@ func (e *emulator) resetStats(ctx context.Context) error {
 	return nil
 }
 
-// emulatorStats counts the requests an emulator answered since its start or
+// emulatorStats counts the requests an emulator served since its start or
 // its last reset, as GET /emulator/stats returns them.
 type emulatorStats struct {
 	Requests    int            `json:"requests"`

@@ -10,10 +10,9 @@ import (
 	"time"
 )
 
-// phaseLoad is how busy the host's CPUs were during one phase of the run,
-// and how much of that the benchmark's own processes used. The host is
-// shared, so other processes may slow the measurements; this shows whether
-// they did.
+// phaseLoad is the CPU time the whole host and the benchmark's own processes
+// used during one phase of the run. The host may be shared, and the
+// difference shows whether other processes competed with the measurements.
 type phaseLoad struct {
 	Name  string
 	Wall  time.Duration

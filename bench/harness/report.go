@@ -215,7 +215,7 @@ func clientLimit(rate float64) string {
 	return fmt.Sprintf("apply --rate-limit %g", rate)
 }
 
-// throttledShare is the fraction of requests answered 429.
+// throttledShare is the fraction of requests that got a 429 response.
 func throttledShare(s emulatorStats) float64 {
 	if s.Requests == 0 {
 		return 0
@@ -325,6 +325,7 @@ func (r *report) noop(b *strings.Builder) {
 	if n.Second.Err != nil {
 		r.fail("no-op: second apply", n.Second.Err)
 	}
+
 	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
 	b.WriteString("| run | wall | peak RSS |")
 	for _, m := range methods {
@@ -335,6 +336,7 @@ func (r *report) noop(b *strings.Builder) {
 		b.WriteString("---:|")
 	}
 	b.WriteString("---:|\n")
+
 	for _, row := range []struct {
 		label string
 		r     runResult
@@ -345,6 +347,7 @@ func (r *report) noop(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, " %d |\n", row.r.Stats.Writes())
 	}
+
 	if other := otherMethods(n.Second.Stats, methods); other != "" {
 		fmt.Fprintf(b, "\nOther methods in the second run: %s.\n", other)
 	}

@@ -307,8 +307,8 @@ func (s *suite) runNoop(ctx context.Context) {
 	s.logf("no-op re-apply N=%d: %s", n, describe(s.res.Noop.Second))
 }
 
-// runRate creates manifests against an emulator that answers 429 above the
-// configured rate, once relying on the 429 answers alone and once with the
+// runRate creates manifests against an emulator that responds 429 above the
+// configured rate, once relying on the 429 responses alone and once with the
 // client-side limit set to the same rate.
 func (s *suite) runRate(ctx context.Context) {
 	emu := emulatorOptions{Latency: s.cfg.Latency, RateLimit: s.cfg.Rate}

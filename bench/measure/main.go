@@ -7,10 +7,10 @@
 //
 // The harness starts every measured process through this trampoline because
 // the kernel's peak RSS of a process (ru_maxrss) includes the memory of the
-// process that forked it, up to the exec. Forked from the harness, whose
-// plotting library alone keeps about 10 MB resident, a child would report at
-// least that much; forked from this small program, the floor is its own few
-// megabytes. It imports as little as it can to keep that floor low.
+// process that forked it, up to the exec. The harness keeps about 11 MB
+// resident, mostly for its plotting library, so a child forked from it would
+// report at least that much. Forked from this small program, the floor is
+// about 2.5 MB. It imports as little as it can to keep that floor low.
 //
 // The standard streams pass through; the exit status is the program's, or
 // 128 when a signal killed it.
