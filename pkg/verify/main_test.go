@@ -110,6 +110,32 @@ func createAccounts(ctx context.Context, s *dbtest.Server) error {
 	)
 }
 
+// createUser creates user with password on each of servers, grants it the
+// shop database, and drops it when t ends. It drops an account of the same
+// name first, because the servers live for the whole test binary and a test
+// repeated with -count would find its own account from the run before.
+// options follows IDENTIFIED BY, such as "REQUIRE SSL".
+func createUser(t *testing.T, user, password, options string, servers ...*dbtest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	account := fmt.Sprintf("'%s'@'%%'", user)
+	for _, s := range servers {
+		t.Cleanup(func() {
+			if err := s.Exec(ctx, "DROP USER IF EXISTS "+account); err != nil {
+				t.Errorf("drop test account: %v", err)
+			}
+		})
+		err := s.Exec(ctx,
+			"DROP USER IF EXISTS "+account,
+			strings.TrimSpace(fmt.Sprintf("CREATE USER %s IDENTIFIED BY '%s' %s", account, password, options)),
+			fmt.Sprintf("GRANT ALL ON %s.* TO %s", database, account),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // startNXDomainServer starts a DNS server on a loopback UDP port that
 // answers every query with NXDOMAIN (name does not exist), so that tests
 // exercise a real failed lookup without sending a query off the machine.
@@ -169,4 +195,16 @@ func serverVersion(t *testing.T, s *dbtest.Server) string {
 		t.Fatalf("server version %q does not name MariaDB", s.Version)
 	}
 	return "MariaDB " + number
+}
+
+// TestCreateUserRepeatable checks that createUser replaces an account that
+// an earlier call left, as a test repeated with -count finds it.
+func TestCreateUserRepeatable(t *testing.T) {
+	createUser(t, "repeat", "first-pw", "", plainServer)
+	createUser(t, "repeat", "second-pw", "", plainServer)
+
+	target := serverTarget(plainServer, "repeat", "second-pw", "DISABLED")
+	if got := Check(context.Background(), target, 0); got.Outcome != Reachable {
+		t.Errorf("Check with the second password = %q (%s), want %q", got.Outcome, got.Detail, Reachable)
+	}
 }

@@ -18,14 +18,7 @@ import (
 func TestNoSecretInOutput(t *testing.T) {
 	const canary = "Canary;$pw{x}}-8d1e"
 	ctx := context.Background()
-	for _, s := range []string{"CREATE USER 'canary'@'%' IDENTIFIED BY 'Canary;$pw{x}}-8d1e'", "GRANT ALL ON shop.* TO 'canary'@'%'"} {
-		if err := tlsServer.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		if err := secureServer.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createUser(t, "canary", canary, "", tlsServer, secureServer)
 
 	var logs bytes.Buffer
 	saved := slog.Default()
