@@ -277,19 +277,11 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// printFailures writes one line per failed action to stderr, then a
-// failed lock file write and an interrupt. Together they are everything
-// the error of [apply.Session.Apply] joins.
+// printFailures writes a failed lock file write and an interrupt to
+// stderr. With the "failed:" line that the progress output writes for each
+// failed action as it finishes, they are everything the error of
+// [apply.Session.Apply] joins.
 func printFailures(e *env, r *apply.Report) {
-	for _, res := range r.Results {
-		switch {
-		case res.Status != apply.StatusFailed:
-		case res.Err != nil:
-			fmt.Fprintf(e.stderr, "error: %v\n", res.Err)
-		default:
-			fmt.Fprintf(e.stderr, "error: %s\n", apply.DescribeResult(res))
-		}
-	}
 	if r.LockErr != nil {
 		fmt.Fprintf(e.stderr, "apply: %v; the next run finds the connections created since the last write by name\n", r.LockErr)
 	}

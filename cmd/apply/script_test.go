@@ -111,9 +111,12 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // cmdEmulatorStart starts an emulator on loopback for the rest of the
 // script and sets EMULATOR_URL to its base URL:
 //
-//	emulator-start [-token T] [-error-rate F] [-lost-response-rate F] [-latency D] [-seed N]
+//	emulator-start [-token T] [-error-rate F] [-lost-response-rate F] [-latency D] [-seed N] [-reject-writes]
 //
-// The emulator keeps its state in memory.
+// The emulator keeps its state in memory. With -reject-writes, every POST,
+// PATCH and DELETE reaches the emulator with an empty body, so that reads
+// (and so planning) succeed and every action fails with the emulator's own
+// 400 response.
 func cmdEmulatorStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! emulator-start")
@@ -125,17 +128,36 @@ func cmdEmulatorStart(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Float64Var(&opts.LostResponseRate, "lost-response-rate", 0, "fraction of write responses dropped")
 	fs.DurationVar(&opts.Latency, "latency", 0, "latency per request")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the faults")
+	rejectWrites := fs.Bool("reject-writes", false, "send every write to the emulator with an empty body")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("emulator-start: %v", err)
 	}
 	emu, err := emulator.New(opts)
 	ts.Check(err)
-	srv := httptest.NewServer(emu)
+	var handler http.Handler = emu
+	if *rejectWrites {
+		handler = emptyWriteBodies(emu)
+	}
+	srv := httptest.NewServer(handler)
 	ts.Defer(func() {
 		srv.Close()
 		emu.Close()
 	})
 	ts.Setenv("EMULATOR_URL", srv.URL)
+}
+
+// emptyWriteBodies passes requests to next, with the body of every POST,
+// PATCH and DELETE removed.
+func emptyWriteBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost, http.MethodPatch, http.MethodDelete:
+			io.Copy(io.Discard, r.Body)
+			r.Body = http.NoBody
+			r.ContentLength = 0
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // cmdDBStart starts a throwaway MariaDB server for the rest of the script,
