@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,6 +29,9 @@ type emulator struct {
 	URL string
 	cmd *exec.Cmd
 	log string // path of its stderr
+
+	stopOnce sync.Once
+	cpu      time.Duration // user plus system time, known after stop
 }
 
 // startEmulator starts `apply emulator` on a free loopback port and waits
@@ -105,8 +109,14 @@ func checkLoopback(raw string) error {
 }
 
 // stop interrupts the emulator and kills it if it has not exited within
-// five seconds.
-func (e *emulator) stop() {
+// five seconds, then returns the CPU time it used. Calling it again only
+// returns the CPU time.
+func (e *emulator) stop() time.Duration {
+	e.stopOnce.Do(e.terminate)
+	return e.cpu
+}
+
+func (e *emulator) terminate() {
 	pid := e.cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGINT)
 	done := make(chan struct{})
@@ -121,6 +131,9 @@ func (e *emulator) stop() {
 		<-done
 	}
 	children.remove(pid)
+	if ru, ok := e.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		e.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
 }
 
 var statsClient = &http.Client{Timeout: 10 * time.Second}

@@ -5,11 +5,14 @@
 // Usage:
 //
 //	harness run -apply BIN -measure BIN -out FILE -plot FILE [-quick] [-limits FILE] [-command TEXT]
+//	harness profile -apply BIN -measure BIN -out DIR
 //	harness yamlparse DIR
 //
 // The yamlparse subcommand is the baseline of the plan benchmark: it parses
 // every manifest under DIR and nothing else, in its own process so that its
-// wall time and peak RSS are measured like those of apply.
+// wall time and peak RSS are measured like those of apply. The profile
+// subcommand, which bench/profile runs, profiles a create and a plan with a
+// build of apply that writes pprof profiles.
 package main
 
 import (
@@ -37,7 +40,7 @@ func main() {
 
 func mainErr(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: harness run|yamlparse ...")
+		return errors.New("usage: harness run|profile|yamlparse ...")
 	}
 	switch args[0] {
 	case "yamlparse":
@@ -52,8 +55,10 @@ func mainErr(args []string) error {
 		return nil
 	case "run":
 		return runSuite(args[1:])
+	case "profile":
+		return runProfiles(args[1:])
 	}
-	return fmt.Errorf("unknown subcommand %q: expected run or yamlparse", args[0])
+	return fmt.Errorf("unknown subcommand %q: expected run, profile or yamlparse", args[0])
 }
 
 func runSuite(args []string) error {

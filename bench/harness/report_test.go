@@ -58,7 +58,7 @@ func TestReportTargets(t *testing.T) {
 			"| plan of 10000 manifests under 3× the bare YAML parse | 0.200 s vs 0.100 s (2.00×) | yes |",
 			"| plan of 10000 manifests under 200 MB peak RSS | 300.0 MB | no |",
 			"within 1.2× of N / rate | 11.00 s / 10.00 s = 1.10× | yes |",
-			"fewer than 5% of requests answered 429 | 100 of 1100 (9.1%) | no |",
+			"fewer than 5% of requests get a 429 response | 100 of 1100 (9.1%) | no |",
 		}},
 		{"slow", 1.5, []string{
 			"| apply N=1000, p=16 within 1.15× of the ideal | 4.72 s / 3.15 s = 1.50× | no |",

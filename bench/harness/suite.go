@@ -13,9 +13,10 @@ import (
 
 // runResult is one measured run and what the emulator counted during it.
 type runResult struct {
-	M     Measurement
-	Stats emulatorStats
-	Err   error
+	M           Measurement
+	Stats       emulatorStats
+	EmulatorCPU time.Duration // CPU time of the emulator process, from its start to its stop
+	Err         error
 }
 
 // planResult is one row of the plan-cost table.
@@ -187,7 +188,9 @@ func (s *suite) createRun(ctx context.Context, n, p int, emu emulatorOptions, ex
 	}
 	args := applyArgs(s.manifests[n], e.URL, name+".lock.json", p, extra...)
 	m, err := s.runApply(ctx, name, args, timeout)
-	return s.finish(ctx, e, m, err, n)
+	r := s.finish(ctx, e, m, err, n)
+	r.EmulatorCPU = e.stop()
+	return r
 }
 
 // curlRun runs one of the curl scripts over n bodies against a fresh
@@ -207,7 +210,9 @@ func (s *suite) curlRun(ctx context.Context, script string, n, p int) runResult 
 		Timeout: commandTimeout(idealCreate(n, p, s.cfg.Latency)),
 	}
 	m, err := s.runLogged(ctx, name, c)
-	return s.finish(ctx, e, m, err, n)
+	r := s.finish(ctx, e, m, err, n)
+	r.EmulatorCPU = e.stop()
+	return r
 }
 
 // finish reads the emulator's counters after a create run and checks that it
