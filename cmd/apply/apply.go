@@ -170,6 +170,7 @@ func runApply(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	problems = append(problems, o.validate(f)...)
+	problems = append(problems, checkOutputFiles(o.outputFiles)...)
 	if len(problems) > 0 {
 		return &usageError{command: "apply", problems: problems}
 	}

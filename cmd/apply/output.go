@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"golang.org/x/term"
@@ -107,4 +109,40 @@ func markdownTitle(dryRun bool) string {
 		return "apply plan"
 	}
 	return "apply result"
+}
+
+// checkOutputFiles opens every --output-file for writing and returns a
+// problem for each that cannot be written. A run checks them before any
+// request, so that a mistyped path stops it before it changes anything
+// rather than after. A file that did not exist is removed again.
+func checkOutputFiles(files []outputFile) []string {
+	var problems []string
+	for _, of := range files {
+		if err := checkWritable(of.path); err != nil {
+			problems = append(problems, fmt.Sprintf("invalid --output-file %s=%s: cannot write the file: %v", of.format, of.path, err))
+		}
+	}
+	return problems
+}
+
+// checkWritable opens path for writing without truncating it, creating it
+// when it is missing, and removes a file that it created.
+func checkWritable(path string) error {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			return pathErr.Err // the message names the path already
+		}
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if created {
+		return os.Remove(path)
+	}
+	return nil
 }
