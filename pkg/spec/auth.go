@@ -176,16 +176,25 @@ func cachedConnectionSpec(doc []byte) (*connectionSpec, error) {
 // m.AuthChecked. Load runs the same check with the embedded connection
 // specs. The returned errors are sorted and name no sensitive value; a
 // document that cannot be read or compiled gives one error at
-// connectionSpec.id.
+// connectionSpec.id. [CheckAuthWithWarnings] returns the warnings too.
 func CheckAuth(m *Manifest, connectionSpec []byte) ErrorList {
+	errs, _ := CheckAuthWithWarnings(m, connectionSpec)
+	return errs
+}
+
+// CheckAuthWithWarnings runs [CheckAuth] and also returns the problems that
+// do not stop a run, sorted, such as a connection string left unchecked
+// because the variable that holds it is unset.
+func CheckAuthWithWarnings(m *Manifest, connectionSpec []byte) (ErrorList, []*Error) {
 	cs, err := cachedConnectionSpec(connectionSpec)
 	if err != nil {
-		return ErrorList{newError(m.Fields["connectionSpec.id"], "connectionSpec.id", "cannot check auth params: %v", err)}
+		return ErrorList{newError(m.Fields["connectionSpec.id"], "connectionSpec.id", "cannot check auth params: %v", err)}, nil
 	}
-	if errs := checkAuth(m, cs, nil); len(errs) > 0 {
-		return ErrorList(errs)
+	errs, warnings := checkAuth(m, cs, nil)
+	if len(errs) > 0 {
+		return ErrorList(errs), warnings
 	}
-	return nil
+	return nil, warnings
 }
 
 const paramsField = "auth.params"
@@ -208,18 +217,19 @@ func markLikelySecrets(m *Manifest) {
 	}
 }
 
-// checkAuth checks the auth params of m against cs. The values of the params
-// in skip, by field path, are not checked; unresolved values never are.
-func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {
+// checkAuth checks the auth params of m against cs and returns the errors
+// and warnings, each sorted. The values of the params in skip, by field
+// path, are not checked; unresolved values never are.
+func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) (errs, warnings []*Error) {
 	if !strings.EqualFold(cs.id, m.ConnectionSpec.ID) {
 		return []*Error{newError(m.Fields["connectionSpec.id"], "connectionSpec.id",
-			"cannot check auth params: the connection spec document describes %s, not this id", quote(cs.id))}
+			"cannot check auth params: the connection spec document describes %s, not this id", quote(cs.id))}, nil
 	}
 	as := cs.findAuthSpec(m.Auth.SpecName)
 	if as == nil {
 		return []*Error{newError(m.Fields["auth.specName"], "auth.specName",
 			"expected one of %s (the auth specs of connection spec %s); found %s",
-			quoteList(cs.authSpecNames()), specLabel(cs), quote(m.Auth.SpecName))}
+			quoteList(cs.authSpecNames()), specLabel(cs), quote(m.Auth.SpecName))}, nil
 	}
 	if m.Auth.Params == nil {
 		m.Auth.Params = map[string]Value{}
@@ -243,7 +253,7 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {
 	}
 	// An unresolved value has no text to check. An error about its key,
 	// such as an unknown param, sits at the params object and still counts.
-	errs := as.validator.validate(instance, paramLocator(m), func(tokens []string) bool {
+	errs = as.validator.validate(instance, paramLocator(m), func(tokens []string) bool {
 		return len(tokens) > 0 && unresolved[tokens[0]]
 	})
 	for _, name := range sortedKeys(m.Auth.Params) {
@@ -252,9 +262,11 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) []*Error {
 		if !p.connString || skip[field] && len(m.Auth.Params[name].Unresolved()) == 0 {
 			continue
 		}
-		errs = append(errs, checkConnString(m.Auth.Params[name], p, field, m.Fields[field])...)
+		connErrs, connWarnings := checkConnString(m.Auth.Params[name], p, field, m.Fields[field])
+		errs = append(errs, connErrs...)
+		warnings = append(warnings, connWarnings...)
 	}
-	return sortErrors(errs)
+	return sortErrors(errs), sortErrors(warnings)
 }
 
 func specLabel(cs *connectionSpec) string {

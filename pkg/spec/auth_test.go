@@ -205,3 +205,54 @@ func TestCheckAuthManifestBuiltInCode(t *testing.T) {
 		t.Errorf("AuthChecked is false after CheckAuth")
 	}
 }
+
+func TestCheckAuthWithWarnings(t *testing.T) {
+	const file = "testdata/checkauth/dsn-variables.yaml"
+	res, err := Load([]string{file}, LoadOptions{
+		LookupEnv:       lookupIn(map[string]string{"TOKEN": "tok_abc", "TOKEN_DSN": "Host=h"}),
+		AllowUnresolved: true,
+	})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	tests := []struct {
+		manifest string
+		errs     []string
+		warnings []string
+	}{
+		{
+			manifest: "token-dsn-unset",
+			warnings: []string{
+				file + `:8:10: auth.params.dsn: the connection string in $UNSET_DSN is not checked; it is checked once the variable is set`,
+			},
+		},
+		{
+			manifest: "token-dsn-set",
+			errs: []string{
+				file + `:17:10: auth.params.dsn: the connection string in $TOKEN_DSN is missing the required key "pwd" (keys are case-insensitive)`,
+			},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.manifest, func(t *testing.T) {
+			m := res.Manifests[i]
+			if m.Name != tt.manifest {
+				t.Fatalf("manifest %d is %s, want %s", i, m.Name, tt.manifest)
+			}
+			errs, warnings := CheckAuthWithWarnings(m, readTestFile(t, "testdata/checkauth/token-spec.json"))
+			var gotErrs, gotWarnings []string
+			for _, e := range errs {
+				gotErrs = append(gotErrs, e.Error())
+			}
+			for _, w := range warnings {
+				gotWarnings = append(gotWarnings, w.Error())
+			}
+			if diff := cmp.Diff(tt.errs, gotErrs); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warnings, gotWarnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

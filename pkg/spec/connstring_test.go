@@ -195,3 +195,39 @@ func FuzzParseConnectionString(f *testing.F) {
 		}
 	})
 }
+
+func TestConnTemplateVariables(t *testing.T) {
+	tests := []struct {
+		template string
+		pairs    []string // variables that supply whole pairs
+		values   []string // variables inside pairs
+	}{
+		{template: "${A}", pairs: []string{"A"}},
+		{template: " ${A} ", pairs: []string{"A"}},
+		{template: "${A};${B}", pairs: []string{"A", "B"}},
+		{template: "${A}${B}", pairs: []string{"A", "B"}},
+		{template: "X=1; ${A} ;Y=2", pairs: []string{"A"}},
+		{template: "X={v};${A}", pairs: []string{"A"}},
+		{template: "x=1;${A}", pairs: []string{"A"}},
+		{template: "${A};PWD={${B}}", pairs: []string{"A"}, values: []string{"B"}},
+		{template: "Server=${A};Port=1", values: []string{"A"}},
+		{template: "PWD={a;${A};b}", values: []string{"A"}},
+		{template: "X={v} ${A}", values: []string{"A"}},
+		{template: "${A}=1", values: []string{"A"}},
+		{template: "${A} ${B}", values: []string{"A", "B"}},
+		{template: "Server=db;${A}x", values: []string{"A"}},
+	}
+	for _, tt := range tests {
+		segs, errs := parseRefs(tt.template)
+		if len(errs) > 0 {
+			t.Fatalf("parseRefs(%q): %v", tt.template, errs)
+		}
+		tmpl := newConnTemplate(segs)
+		if diff := cmp.Diff(tt.pairs, tmpl.pairVariables()); diff != "" {
+			t.Errorf("%q: variables that supply pairs (-want +got):\n%s", tt.template, diff)
+		}
+		if diff := cmp.Diff(tt.values, tmpl.valueVariables()); diff != "" {
+			t.Errorf("%q: variables inside pairs (-want +got):\n%s", tt.template, diff)
+		}
+	}
+}

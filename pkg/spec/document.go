@@ -75,7 +75,9 @@ func (d *document) load() *Manifest {
 	}
 	m := d.manifest(obj)
 	if cs, ok := knownSpec(m.ConnectionSpec.ID); ok && cs.version == m.ConnectionSpec.Version {
-		d.errs = append(d.errs, checkAuth(m, cs, d.badFields)...)
+		errs, warnings := checkAuth(m, cs, d.badFields)
+		d.errs = append(d.errs, errs...)
+		d.file.warnings = append(d.file.warnings, warnings...)
 	}
 	if len(d.errs) > 0 {
 		return nil

@@ -14,6 +14,11 @@ var testEnv = map[string]string{
 	"ORDERS_PASSWORD": "s3cret;pw=x",
 	"ORDERS_USER":     "ingest",
 	"BRACE_PASSWORD":  "a}b",
+	"ORDERS_DSN":      "Server=db.example.internal;Port=3306;Database=orders;UID=ingest;PWD={s3cret;pw=x}",
+	"BASE_DSN":        "Server=db.example.internal;Port=3306;Database=orders;UID=ingest",
+	"BAD_DSN":         "Server=db;Port=3306;Database=orders;UID=ingest;hunter2",
+	"UNCLOSED_DSN":    "Server=db;Port=3306;Database=orders;UID=ingest;PWD={hunter2",
+	"PART_DSN":        "Port=3306;UID=ingest",
 }
 
 func lookupIn(env map[string]string) func(string) (string, bool) {
@@ -199,6 +204,21 @@ func TestLoadErrors(t *testing.T) {
 				`testdata/load/invalid-connection-string.yaml:13:23: auth.params.connectionString: the value of $ORDERS_PASSWORD changes the structure of the connection string; wrap the reference in braces, as in Pwd={${ORDERS_PASSWORD}}, and double any "}" in the value`,
 				`testdata/load/invalid-connection-string.yaml:20:23: auth.params.connectionString: the value of $BRACE_PASSWORD changes the structure of the connection string; wrap the reference in braces, as in Pwd={${BRACE_PASSWORD}}, and double any "}" in the value`,
 				`testdata/load/invalid-connection-string.yaml:27:23: auth.params.connectionString: invalid connection string: unclosed "{" in a value at offset 68`,
+			},
+		},
+		{
+			name:  "connection strings from variables",
+			paths: []string{"testdata/load/invalid-connection-string-variables.yaml"},
+			want: []string{
+				`testdata/load/invalid-connection-string-variables.yaml:6:23: auth.params.connectionString: expected a string matching the pattern ` + mysqlPattern + `; found a sensitive value (not shown)`,
+				`testdata/load/invalid-connection-string-variables.yaml:6:23: auth.params.connectionString: invalid connection string in $BAD_DSN: missing "=" after a key`,
+				`testdata/load/invalid-connection-string-variables.yaml:13:23: auth.params.connectionString: expected a string matching the pattern ` + mysqlPattern + `; found a sensitive value (not shown)`,
+				`testdata/load/invalid-connection-string-variables.yaml:13:23: auth.params.connectionString: the connection string in $BASE_DSN is missing the required key "pwd" (keys are case-insensitive)`,
+				`testdata/load/invalid-connection-string-variables.yaml:20:23: auth.params.connectionString: invalid connection string in $UNCLOSED_DSN: unclosed "{" in a value`,
+				`testdata/load/invalid-connection-string-variables.yaml:27:23: auth.params.connectionString: invalid connection string after substituting $BASE_DSN: duplicate key (keys are case-insensitive)`,
+				`testdata/load/invalid-connection-string-variables.yaml:34:23: auth.params.connectionString: connection string is missing the required key "database" (keys are case-insensitive): neither the manifest nor $PART_DSN sets it`,
+				`testdata/load/invalid-connection-string-variables.yaml:34:23: auth.params.connectionString: expected a string matching the pattern ` + mysqlPattern + `; found a sensitive value (not shown)`,
+				`testdata/load/invalid-connection-string-variables.yaml:42:23: auth.params.connectionString: the value of $BRACE_PASSWORD changes the structure of the connection string; wrap the reference in braces, as in Pwd={${BRACE_PASSWORD}}, and double any "}" in the value`,
 			},
 		},
 		{
@@ -519,6 +539,24 @@ func TestLoadValid(t *testing.T) {
 			},
 		},
 		{
+			name:  "connection strings from variables",
+			paths: []string{"testdata/load/valid-connection-string-variables.yaml"},
+			want: []summary{
+				{
+					Pos: "testdata/load/valid-connection-string-variables.yaml:2:1", Kind: "Connection", Name: "cs-whole",
+					Spec: mysqlSpec, SpecName: "Connection String Based Authentication", AuthChecked: true,
+					Params:   map[string]string{"connectionString": "(sensitive: ORDERS_DSN)"},
+					Revealed: map[string]string{"connectionString": testEnv["ORDERS_DSN"]},
+				},
+				{
+					Pos: "testdata/load/valid-connection-string-variables.yaml:10:1", Kind: "Connection", Name: "cs-base-and-password",
+					Spec: mysqlSpec, SpecName: "Connection String Based Authentication", AuthChecked: true,
+					Params:   map[string]string{"connectionString": "(sensitive: BASE_DSN, ORDERS_PASSWORD)"},
+					Revealed: map[string]string{"connectionString": testEnv["BASE_DSN"] + "; PWD={s3cret;pw=x}"},
+				},
+			},
+		},
+		{
 			name:  "dollar escapes",
 			paths: []string{"testdata/load/valid-dollar-escapes.yaml"},
 			want: []summary{{
@@ -664,6 +702,50 @@ func TestLoadAllowUnresolved(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("unresolved variables (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadUnresolvedConnectionStrings(t *testing.T) {
+	const file = "testdata/load/warning-unset-connection-string.yaml"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		warnings []string
+		errs     []string
+	}{
+		{
+			name: "unset",
+			env:  map[string]string{"ORDERS_PASSWORD": "pw"},
+			warnings: []string{
+				file + `:6:23: auth.params.connectionString: environment variable UNSET_DSN is not set; the value stays unresolved`,
+				file + `:6:23: auth.params.connectionString: the connection string in $UNSET_DSN is not checked; it is checked once the variable is set`,
+				file + `:13:23: auth.params.connectionString: environment variable UNSET_BASE is not set; the value stays unresolved`,
+				file + `:13:23: auth.params.connectionString: the pairs in $UNSET_BASE are not checked; they are checked once the variable is set`,
+			},
+		},
+		{
+			name: "set",
+			env: map[string]string{
+				"ORDERS_PASSWORD": "pw",
+				"UNSET_DSN":       "Server=db;Port=3306;Database=orders;UID=ingest;PWD=pw",
+				"UNSET_BASE":      "Server=db;Port=3306;Database=orders",
+			},
+			errs: []string{
+				file + `:13:23: auth.params.connectionString: connection string is missing the required key "uid" (keys are case-insensitive): neither the manifest nor $UNSET_BASE sets it`,
+				file + `:13:23: auth.params.connectionString: expected a string matching the pattern ` + mysqlPattern + `; found a sensitive value (not shown)`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Load([]string{file}, LoadOptions{LookupEnv: lookupIn(tt.env), AllowUnresolved: true})
+			if diff := cmp.Diff(tt.errs, errorLines(t, err)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warnings, warningLines(res)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
