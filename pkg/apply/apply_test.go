@@ -850,8 +850,9 @@ func TestEventsAndFailures(t *testing.T) {
 	if counts[EventStarted] != 3 || counts[EventFinished] != 3 {
 		t.Errorf("events = %v, want 3 started and 3 finished", counts)
 	}
-	if e := env.readLock(t).Entries["billing"]; e == nil || !e.Pending {
-		t.Errorf("failed create's entry = %+v, want it still pending", e)
+	// The service rejected the create, so nothing is left to resolve.
+	if e := env.readLock(t).Entries["billing"]; e != nil {
+		t.Errorf("rejected create's entry = %+v, want none", e)
 	}
 	assertNoCanary(t, env, p, r)
 }
@@ -1010,4 +1011,147 @@ func TestPlanAppliesOnlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertKinds(t, p, "billing:no-change", "inventory:no-change", "orders:no-change")
+}
+
+func TestFailedReplaceKeepsOldConnection(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "", "pw")
+	env.mustApply(t, env.config(), ms.load(t))
+	lockBefore := string(must(os.ReadFile(env.lockPath)))
+	oldID := env.readLock(t).Entries["orders"].ID
+
+	// A version the service does not know makes the replace's create fail
+	// with 400.
+	mysqlDoc := ms.docs["orders.yaml"]
+	ms.withSpec("orders", mariadbSpecID)
+	ms.docs["orders.yaml"] = strings.Replace(ms.docs["orders.yaml"], `version: "1.0"`, `version: "2.0"`, 1)
+	cfg := env.config()
+	cfg.AllowReplace = true
+	_, r, err := env.run(t, cfg, ms.load(t))
+	if err == nil || !strings.Contains(err.Error(), "1413-400") {
+		t.Fatalf("replace with an unknown spec version: error = %v, want the 400 of the create", err)
+	}
+	if r.Results[0].Status != StatusFailed {
+		t.Errorf("status = %s, want failed", r.Results[0].Status)
+	}
+	if got := string(must(os.ReadFile(env.lockPath))); got != lockBefore {
+		t.Errorf("lock file after the failed replace:\n%s\nwant it as before:\n%s", got, lockBefore)
+	}
+
+	// Back to the original manifest, without flags: nothing to do.
+	ms.docs["orders.yaml"] = mysqlDoc
+	env.writes.Store(0)
+	p, _ := env.mustApply(t, env.config(), ms.load(t))
+	assertKinds(t, p, "orders:no-change")
+	if n := env.writes.Load(); n != 0 {
+		t.Errorf("run after the failed replace sent %d write requests, want 0", n)
+	}
+	if _, err := env.client.GetConnection(context.Background(), oldID); err != nil {
+		t.Errorf("old connection after the failed replace: %v, want it kept", err)
+	}
+}
+
+func TestPendingReplaceWithoutNewConnection(t *testing.T) {
+	tests := []struct {
+		name         string
+		spec         string // connection spec of the manifest in the second run
+		allowReplace bool
+		want         string
+		keepsOld     bool
+	}{
+		{"manifest back at the old spec", mysqlSpecID, false, "orders:no-change", true},
+		{"spec still changed, without allow-replace", mariadbSpecID, false, "orders:replace(skipped)", true},
+		{"spec still changed, with allow-replace", mariadbSpecID, true, "orders:replace", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t, emulator.Options{})
+			ms := newManifestSet(env.dir)
+			ms.mysql("orders", "", "pw")
+			env.mustApply(t, env.config(), ms.load(t))
+			oldID := env.readLock(t).Entries["orders"].ID
+
+			// What a run leaves that was killed after recording the
+			// replace's intent, before its create took effect.
+			l := env.readLock(t)
+			l.Entries["orders"] = &lockEntry{Name: "orders", ConnectionSpec: specRef{ID: mariadbSpecID, Version: "1.0"},
+				AuthSpecName: "Basic Authentication", Pending: true, Replaces: oldID}
+			if err := writeFileAtomic(env.lockPath, l.encode(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			ms.withSpec("orders", tt.spec)
+			manifests := ms.load(t)
+			cfg := env.config()
+			cfg.AllowReplace = tt.allowReplace
+			p, _ := env.mustApply(t, cfg, manifests)
+			assertKinds(t, p, tt.want)
+			_, err := env.client.GetConnection(context.Background(), oldID)
+			if tt.keepsOld && err != nil {
+				t.Errorf("old connection: %v, want it kept", err)
+			}
+			if !tt.keepsOld && !errors.Is(err, flowservice.ErrNotFound) {
+				t.Errorf("old connection: %v, want it deleted", err)
+			}
+			e := env.readLock(t).Entries["orders"]
+			switch {
+			case !tt.keepsOld:
+			case tt.spec == mysqlSpecID && (e.ID != oldID || e.Pending || e.Replaces != ""):
+				t.Errorf("entry = %+v, want the old connection %s recorded", e, oldID)
+			case tt.spec == mariadbSpecID && (!e.Pending || e.Replaces != oldID):
+				t.Errorf("entry = %+v, want the skipped replace left pending", e)
+			}
+			if !tt.keepsOld {
+				env.assertConverged(t, manifests)
+			}
+		})
+	}
+}
+
+func TestInterruptedReplaceThenManifestReverted(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "", "pw")
+	mysqlManifests := ms.load(t)
+	env.mustApply(t, env.config(), mysqlManifests)
+	oldID := env.readLock(t).Entries["orders"].ID
+
+	// A replace to MariaDB that created the new connection, recorded it,
+	// and was killed before deleting the old one.
+	ms.withSpec("orders", mariadbSpecID)
+	ref, err := env.client.CreateConnection(context.Background(), connectionInput(ms.load(t)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := env.readLock(t)
+	l.Entries["orders"] = &lockEntry{Name: "orders", ID: ref.ID, ConnectionSpec: specRef{ID: mariadbSpecID, Version: "1.0"},
+		AuthSpecName: "Basic Authentication", Replaces: oldID}
+	if err := writeFileAtomic(env.lockPath, l.encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The manifest goes back to MySQL: without --allow-replace nothing is
+	// deleted.
+	env.writes.Store(0)
+	p, _ := env.mustApply(t, env.config(), mysqlManifests)
+	assertKinds(t, p, "orders:replace(skipped)")
+	if a := action(t, p, "orders"); a.ID != oldID || a.OldID != ref.ID {
+		t.Errorf("action = %+v, want it to keep %s and delete %s", a, oldID, ref.ID)
+	}
+	if n := env.writes.Load(); n != 0 {
+		t.Errorf("skipped plan sent %d write requests, want 0", n)
+	}
+
+	cfg := env.config()
+	cfg.AllowReplace = true
+	p, _ = env.mustApply(t, cfg, mysqlManifests)
+	assertKinds(t, p, "orders:replace")
+	env.assertConverged(t, mysqlManifests)
+	if e := env.readLock(t).Entries["orders"]; e.ID != oldID || e.Replaces != "" {
+		t.Errorf("entry = %+v, want the old connection %s recorded", e, oldID)
+	}
+	if _, err := env.client.GetConnection(context.Background(), ref.ID); !errors.Is(err, flowservice.ErrNotFound) {
+		t.Errorf("connection of the interrupted replace: %v, want it deleted", err)
+	}
 }

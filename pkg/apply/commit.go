@@ -45,6 +45,22 @@ func (x *executor) markPending(actions []int) bool {
 	return marked
 }
 
+// restore puts back the lock entry that the step started from, or drops
+// the step's pending entry if it started from none. It undoes markPending
+// for a create that was never sent or that the service rejected. The
+// session's lock still holds the entries as the run started, since Apply
+// replaces it only at its end.
+func (x *executor) restore(st *step) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.lock.Entries, st.manifest.Name)
+	if start := x.s.lock.Entries[st.lockName]; st.lockName != "" && start != nil {
+		restored := *start
+		x.lock.Entries[st.lockName] = &restored
+	}
+	x.dirty = true
+}
+
 // recordReplacing records the connection a replace created while the old
 // one still exists.
 func (x *executor) recordReplacing(st *step, id string) {

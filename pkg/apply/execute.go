@@ -99,6 +99,12 @@ func (s *Session) Apply(ctx context.Context, p *Plan, stop <-chan struct{}) (*Re
 	committer.Wait()
 
 	report := x.report()
+	for i, res := range report.Results {
+		if res.Status == StatusNotStarted && p.Actions[i].step.create {
+			// Its create was never sent.
+			x.restore(p.Actions[i].step)
+		}
+	}
 	report.Interrupted = (isClosed(stop) || ctx.Err() != nil) && report.unfinished()
 	if err := x.flush(); err != nil {
 		report.LockErr = err
@@ -208,6 +214,11 @@ func (x *executor) run(ctx context.Context, st *step) (id, etag string, err erro
 	if st.create {
 		ref, err := x.create(ctx, st)
 		if err != nil {
+			if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
+				// Nothing was created, so the pending entry must not make
+				// the next run adopt, create or delete anything.
+				x.restore(st)
+			}
 			return "", "", err
 		}
 		id, etag = ref.ID, ref.Etag

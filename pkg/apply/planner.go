@@ -250,10 +250,7 @@ func (pl *planner) planPending(a *Action, e *lockEntry) {
 	switch len(matches) {
 	case 0:
 		if e.Replaces != "" {
-			// The run that started this replace was allowed to.
-			pl.planReplace(a, e, e.Replaces)
-			a.Skipped = ""
-			a.Note = "completes an interrupted replace"
+			pl.planUnfinishedReplace(a, e)
 			return
 		}
 		pl.planNew(a)
@@ -274,6 +271,40 @@ func (pl *planner) planPending(a *Action, e *lockEntry) {
 	a.Note = joinNotes("completes an interrupted create", a.Note)
 }
 
+// planUnfinishedReplace plans a manifest whose pending entry replaces
+// connection e.Replaces, when no connection of the replace's create exists:
+// the run that recorded it was interrupted before the create took effect.
+// The replace is carried out again only if the manifest's connection spec
+// still differs from the old connection's, and only with --allow-replace,
+// since the manifest may have changed since that run. Otherwise the old
+// connection stays the recorded one.
+func (pl *planner) planUnfinishedReplace(a *Action, e *lockEntry) {
+	m := a.step.manifest
+	old := pl.rs.byID[e.Replaces]
+	if old == nil {
+		pl.planNew(a)
+		a.Note = joinNotes(fmt.Sprintf("an interrupted replace created nothing, and connection %s that it replaced no longer exists", e.Replaces), a.Note)
+		return
+	}
+
+	// The pending entry describes the replacement, so the old connection's
+	// entry is rebuilt from the remote state. Its digest and secret HMAC
+	// are unknown.
+	recorded := &lockEntry{
+		Name:           e.Name,
+		ID:             old.ID,
+		ConnectionSpec: specRef{ID: old.ConnectionSpec.ID, Version: old.ConnectionSpec.Version},
+		AuthSpecName:   remoteAuthSpec(old),
+	}
+	if specChanged(m, old.ConnectionSpec.ID, old.ConnectionSpec.Version) {
+		pl.planReplace(a, recorded, old.ID)
+		a.Note = "completes an interrupted replace, which created nothing yet"
+		return
+	}
+	pl.planRecorded(a, recorded)
+	a.Note = joinNotes(fmt.Sprintf("an interrupted replace created nothing; the manifest's connection spec matches connection %s again, so it stays", old.ID), a.Note)
+}
+
 // planRecorded plans a manifest whose lock entry records a connection id.
 func (pl *planner) planRecorded(a *Action, e *lockEntry) {
 	m, st := a.step.manifest, a.step
@@ -283,6 +314,10 @@ func (pl *planner) planRecorded(a *Action, e *lockEntry) {
 		return
 	}
 	if specChanged(m, c.ConnectionSpec.ID, c.ConnectionSpec.Version) {
+		if old := pl.rs.byID[e.Replaces]; old != nil && !specChanged(m, old.ConnectionSpec.ID, old.ConnectionSpec.Version) {
+			pl.planReplaceReverted(a, e, old)
+			return
+		}
 		pl.planReplace(a, e, e.ID)
 		return
 	}
@@ -305,6 +340,29 @@ func (pl *planner) planRecorded(a *Action, e *lockEntry) {
 		a.OldID = e.Replaces
 		st.deleteIDs = []string{e.Replaces}
 		a.Note = "completes an interrupted replace: deletes the old connection " + e.Replaces
+	}
+}
+
+// planReplaceReverted plans a manifest whose entry records both ends of an
+// interrupted replace, when the manifest's connection spec matches the old
+// connection again: the old connection becomes the recorded one, and the
+// new one, made by the interrupted run, is deleted with --allow-replace.
+func (pl *planner) planReplaceReverted(a *Action, e *lockEntry, old *flowservice.Connection) {
+	recorded := &lockEntry{
+		Name:           e.Name,
+		ID:             old.ID,
+		ConnectionSpec: specRef{ID: old.ConnectionSpec.ID, Version: old.ConnectionSpec.Version},
+		AuthSpecName:   remoteAuthSpec(old),
+	}
+	pl.planRecorded(a, recorded)
+	if a.Kind == NoChange || a.Kind == Update {
+		a.Kind = Replace
+	}
+	a.OldID = e.ID
+	a.step.deleteIDs = []string{e.ID}
+	a.Note = joinNotes(fmt.Sprintf("an interrupted replace created connection %s, but the manifest's connection spec matches the old connection %s again: keeps %s and deletes %s", e.ID, old.ID, old.ID, e.ID), a.Note)
+	if !pl.s.cfg.AllowReplace {
+		a.Skipped = fmt.Sprintf("deleting connection %s breaks the dataflows that use it: run with --allow-replace to carry it out", e.ID)
 	}
 }
 
