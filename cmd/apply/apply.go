@@ -177,6 +177,22 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	if o.output == "" {
 		o.output = formatValue(apply.FormatText)
 	}
+	out := newResultWriter(e, o)
+	err := applyManifests(ctx, e, o, out)
+	if err != nil && !out.written && !errors.Is(err, errChangesPending) {
+		// The run stopped before it had a plan to show. The Markdown
+		// and text files get the errors instead, so that a pull-request
+		// comment built from them says why there is no plan.
+		if werr := out.writeFailure(err); werr != nil {
+			fmt.Fprintf(e.stderr, "apply: %v\n", werr)
+		}
+	}
+	return err
+}
+
+// applyManifests runs the apply command with valid options and writes
+// the result through out.
+func applyManifests(ctx context.Context, e *env, o *applyOptions, out *resultWriter) error {
 	logger := newLogger(e.stderr, o.verbose)
 
 	// Settle where the run goes and with which credentials, before any
@@ -240,7 +256,6 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	for _, w := range plan.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
-	out := newResultWriter(e, o)
 	if o.dryRun || planErr != nil {
 		if err := out.write(plan, nil); err != nil {
 			return err
@@ -346,20 +361,27 @@ func (w *interruptWatch) release() { w.released.Do(func() { close(w.done) }) }
 
 // loadManifests loads the manifests and prints their warnings. Invalid
 // manifests are printed one problem per line, and as annotations under
-// GitHub Actions; the error returned is then errShown.
+// GitHub Actions; the error returned is then a [reportedError].
 func loadManifests(e *env, paths []string, opts spec.LoadOptions) (*spec.Result, error) {
 	res, err := spec.Load(paths, opts)
 	var list spec.ErrorList
 	if errors.As(err, &list) {
+		var lines []string
 		for _, problem := range list {
-			fmt.Fprintln(e.stderr, problem.Error())
+			lines = append(lines, problem.Error())
+		}
+		lines = append(lines, countNoun(len(list), "problem")+" found in the manifests")
+		if hasUnsetVariable(list) && !opts.AllowUnresolved {
+			lines = append(lines, "set the variables, or plan without them with --dry-run --allow-unresolved")
+		}
+		for i, line := range lines {
+			if i >= len(list) {
+				line = "apply: " + line
+			}
+			fmt.Fprintln(e.stderr, line)
 		}
 		annotate(e, "error", list)
-		fmt.Fprintf(e.stderr, "apply: %s found in the manifests\n", countNoun(len(list), "problem"))
-		if hasUnsetVariable(list) && !opts.AllowUnresolved {
-			fmt.Fprintln(e.stderr, "apply: set the variables, or plan without them with --dry-run --allow-unresolved")
-		}
-		return nil, errShown
+		return nil, &reportedError{lines: lines}
 	}
 	if err != nil {
 		return nil, err

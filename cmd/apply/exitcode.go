@@ -27,6 +27,19 @@ var (
 	errChangesPending = errors.New("changes pending")
 )
 
+// reportedError is a failure whose lines were already printed on stderr.
+// It matches errShown, and keeps the lines for the documents that report
+// the failure elsewhere, such as a Markdown file for a pull request.
+type reportedError struct {
+	lines []string
+}
+
+func (e *reportedError) Error() string { return strings.Join(e.lines, "\n") }
+
+// Is makes errors.Is(err, errShown) true, so that the lines are not
+// printed twice and the exit status is that of errShown.
+func (e *reportedError) Is(target error) bool { return target == errShown }
+
 // usageError is every problem found on one command line.
 type usageError struct {
 	command  string   // subcommand, such as "validate"; "" for apply itself

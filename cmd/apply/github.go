@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -53,15 +54,28 @@ func escapeProperty(s string) string {
 // appendStepSummary appends the Markdown result to the file named by
 // GITHUB_STEP_SUMMARY, which GitHub shows on the job's summary page.
 func appendStepSummary(e *env, p *apply.Plan, r *apply.Report, dryRun bool) error {
-	path := e.getenv("GITHUB_STEP_SUMMARY")
-	if !inGitHubActions(e) || path == "" {
+	if stepSummaryPath(e) == "" {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := apply.WriteMarkdown(&b, p, apply.MarkdownOptions{Title: markdownTitle(dryRun), Report: r}); err != nil {
+		return fmt.Errorf("write job summary: %w", err)
+	}
+	return appendStepSummaryText(e, b.Bytes())
+}
+
+// appendStepSummaryText appends Markdown to the job summary, when the run
+// is a GitHub Actions job.
+func appendStepSummaryText(e *env, markdown []byte) error {
+	path := stepSummaryPath(e)
+	if path == "" {
 		return nil
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("write job summary: %w", err)
 	}
-	err = apply.WriteMarkdown(f, p, apply.MarkdownOptions{Title: markdownTitle(dryRun), Report: r})
+	_, err = f.Write(markdown)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -69,4 +83,13 @@ func appendStepSummary(e *env, p *apply.Plan, r *apply.Report, dryRun bool) erro
 		return fmt.Errorf("write job summary: %w", err)
 	}
 	return nil
+}
+
+// stepSummaryPath returns the job summary file of a GitHub Actions job, or
+// "" outside GitHub Actions.
+func stepSummaryPath(e *env) string {
+	if !inGitHubActions(e) {
+		return ""
+	}
+	return e.getenv("GITHUB_STEP_SUMMARY")
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -24,6 +25,7 @@ type resultWriter struct {
 	color  bool
 
 	planShown bool // the text plan was already written to stdout
+	written   bool // the result was written in every form
 }
 
 func newResultWriter(e *env, o *applyOptions) *resultWriter {
@@ -59,6 +61,7 @@ func (w *resultWriter) writePlanFirst(p *apply.Plan) error {
 // write writes the plan, and the report when there is one, to stdout, to
 // every --output-file and to the job summary.
 func (w *resultWriter) write(p *apply.Plan, r *apply.Report) error {
+	w.written = true
 	if w.format == apply.FormatText && w.planShown {
 		if err := writeReportLine(w.e.stdout, r); err != nil {
 			return err
@@ -102,6 +105,108 @@ func writeReportLine(out io.Writer, r *apply.Report) error {
 	}
 	_, err := fmt.Fprintln(out, apply.CountResults(r).SummaryLine())
 	return err
+}
+
+// writeFailure writes the errors that stopped a run before it had a
+// result: as Markdown to every Markdown --output-file and to the job
+// summary, and as plain lines to every text --output-file. JSON files are
+// not written, because the JSON document describes a plan. stdout gets
+// nothing, because stderr already carries the errors.
+func (w *resultWriter) writeFailure(runErr error) error {
+	lines := failureLines(runErr)
+	var md bytes.Buffer
+	writeFailureMarkdown(&md, markdownTitle(w.dryRun), w.dryRun, lines)
+
+	for _, f := range w.files {
+		var data []byte
+		switch f.format {
+		case apply.FormatMarkdown:
+			data = md.Bytes()
+		case apply.FormatText:
+			data = []byte(strings.Join(lines, "\n") + "\n")
+		default:
+			continue
+		}
+		if err := os.WriteFile(f.path, data, 0o644); err != nil {
+			return fmt.Errorf("write --output-file: %w", err)
+		}
+	}
+	return appendStepSummaryText(w.e, md.Bytes())
+}
+
+// Bounds of the error list in a failure document, which must stay well
+// under the 65,536 characters GitHub allows in a comment. The job log
+// keeps every line.
+const (
+	maxFailureLines     = 200
+	maxFailureLineBytes = 500
+	maxFailureBytes     = 40000
+)
+
+// failureLines returns the lines that describe err, as stderr showed
+// them, without the "apply: " prefix.
+func failureLines(err error) []string {
+	var reported *reportedError
+	var config *configError
+	var lines []string
+	switch {
+	case errors.As(err, &reported):
+		lines = reported.lines
+	case errors.As(err, &config):
+		lines = []string{"configuration is incomplete:"}
+		for _, p := range config.problems {
+			lines = append(lines, "  "+p)
+		}
+	case errors.Is(err, errShown):
+		lines = []string{"the run failed; the job log shows why"}
+	default:
+		lines = strings.Split(err.Error(), "\n")
+	}
+	return lines
+}
+
+// writeFailureMarkdown writes a Markdown document that reports a failed
+// plan or apply and lists lines in a code block.
+func writeFailureMarkdown(out io.Writer, title string, dryRun bool, lines []string) {
+	fmt.Fprintf(out, "### %s\n\n", title)
+	if dryRun {
+		fmt.Fprint(out, "**Plan failed.** No plan was made, because of these errors:\n\n")
+	} else {
+		fmt.Fprint(out, "**Apply failed.** Nothing was applied, because of these errors:\n\n")
+	}
+	var body strings.Builder
+	listed := 0
+	for _, line := range lines {
+		if listed == maxFailureLines || body.Len()+len(line) > maxFailureBytes {
+			break
+		}
+		if len(line) > maxFailureLineBytes {
+			line = strings.ToValidUTF8(line[:maxFailureLineBytes], "") + " …"
+		}
+		body.WriteString(line)
+		body.WriteByte('\n')
+		listed++
+	}
+	fence := codeFence(body.String())
+	fmt.Fprintf(out, "%stext\n%s%s\n", fence, body.String(), fence)
+	if n := len(lines) - listed; n > 0 {
+		fmt.Fprintf(out, "\n%s more; the job log lists every error.\n", countNoun(n, "line"))
+	}
+}
+
+// codeFence returns a run of backticks longer than any in s, and at least
+// three, so that no line of s can close the code block.
+func codeFence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 func markdownTitle(dryRun bool) string {

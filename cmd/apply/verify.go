@@ -83,28 +83,31 @@ func verifyManifests(ctx context.Context, e *env, manifests []*spec.Manifest, pa
 }
 
 // checkSources checks every MySQL and MariaDB source and writes one line
-// per manifest to out; other sources get a "skipped" line. It returns
-// errShown when any source fails.
+// per manifest to out; other sources get a "skipped" line. When any
+// source fails, it returns a [reportedError] with the failed lines.
 func checkSources(ctx context.Context, e *env, out io.Writer, manifests []*spec.Manifest, parallelism int, timeout time.Duration) error {
 	results := verify.Run(ctx, manifests, verify.Options{Parallelism: parallelism, Timeout: timeout})
-	checked, failed := 0, 0
+	checked := 0
+	var failures []string
 	for _, r := range results {
-		fmt.Fprintln(out, verify.FormatResult(r))
+		line := verify.FormatResult(r)
+		fmt.Fprintln(out, line)
 		switch r.Outcome {
 		case verify.Skipped:
 		case verify.Reachable:
 			checked++
 		default:
 			checked++
-			failed++
+			failures = append(failures, line)
 		}
 	}
 	switch {
 	case checked == 0:
 		fmt.Fprintln(e.stderr, "apply: no MySQL or MariaDB sources to verify")
-	case failed > 0:
-		fmt.Fprintf(e.stderr, "apply: %d of %s failed verification\n", failed, countNoun(checked, "source"))
-		return errShown
+	case len(failures) > 0:
+		summary := fmt.Sprintf("%d of %s failed verification", len(failures), countNoun(checked, "source"))
+		fmt.Fprintf(e.stderr, "apply: %s\n", summary)
+		return &reportedError{lines: append(failures, summary)}
 	}
 	return nil
 }
