@@ -136,6 +136,24 @@ func createUser(t *testing.T, user, password, options string, servers ...*dbtest
 	}
 }
 
+// createDatabase creates the empty database name on each of servers and
+// drops it when t ends. Like createUser, it drops a database of the same
+// name first.
+func createDatabase(t *testing.T, name string, servers ...*dbtest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range servers {
+		t.Cleanup(func() {
+			if err := s.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+				t.Errorf("drop test database: %v", err)
+			}
+		})
+		if err := s.Exec(ctx, "DROP DATABASE IF EXISTS "+name, "CREATE DATABASE "+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // startNXDomainServer starts a DNS server on a loopback UDP port that
 // answers every query with NXDOMAIN (name does not exist), so that tests
 // exercise a real failed lookup without sending a query off the machine.

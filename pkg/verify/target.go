@@ -23,6 +23,10 @@ const defaultPort = 3306
 // connectionStringParam is the param of the connection string auth form.
 const connectionStringParam = "connectionString"
 
+// connStringMarker is the redaction marker that output shows in place of
+// each part of a connection string: "(sensitive: connectionString)".
+var connStringMarker = spec.NewSecret(connectionStringParam, "").String()
+
 // ParamError is a problem with one auth param, returned by
 // [TargetFromParams]. Its message never contains a param's value.
 type ParamError struct {
@@ -41,6 +45,11 @@ func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
 // port, database, username, password and sslMode. The port defaults to 3306
 // and sslMode to PREFERRED. authSpecName only names the auth spec in
 // errors. The error is a [*ParamError].
+//
+// A connection string is one sensitive value, so results and logs show
+// none of its parts: the server, port, database, user and sslMode each
+// appear as "(sensitive: connectionString)". Basic-auth params given here
+// are shown as they are; [TargetFromManifest] hides the sensitive ones.
 func TargetFromParams(authSpecName string, params map[string]string) (Target, error) {
 	var (
 		t   Target
@@ -116,6 +125,16 @@ func targetFromConnString(s string) (Target, error) {
 		User:     user,
 		Password: spec.NewSecret("PWD", password),
 		SSLMode:  mode,
+		// The connection string's "format": "password" covers all of it,
+		// literal keys too: a spec.Value does not record which keys of
+		// the string came from variables.
+		shown: shownText{
+			host:     connStringMarker,
+			port:     connStringMarker,
+			database: connStringMarker,
+			user:     connStringMarker,
+			sslMode:  connStringMarker,
+		},
 	}, nil
 }
 
@@ -140,7 +159,8 @@ func parsePort(s string) (int, error) {
 // fault, also when a param's variable is unset (as in a dry run that allows
 // unset variables). Basic-auth params that are sensitive, such as values
 // that came from environment variables, are shown in results by their
-// redaction marker instead of their value.
+// redaction marker instead of their value, and a connection string shows
+// none of its parts, as [TargetFromParams] describes.
 func TargetFromManifest(m *spec.Manifest) (t Target, ok bool, err error) {
 	if m.ConnectionSpec.ID != MySQLSpecID && m.ConnectionSpec.ID != MariaDBSpecID {
 		return Target{}, false, nil
@@ -184,10 +204,10 @@ func manifestError(m *spec.Manifest, param, msg string) error {
 }
 
 // shownText holds the redaction markers that output shows in place of
-// target fields whose manifest values are sensitive. An empty field means
-// the value itself is shown.
+// target fields whose values are sensitive. An empty field means the value
+// itself is shown.
 type shownText struct {
-	host, port, database, user string
+	host, port, database, user, sslMode string
 }
 
 func shownFromParams(params map[string]spec.Value) shownText {
@@ -202,17 +222,22 @@ func shownFromParams(params map[string]spec.Value) shownText {
 		port:     marker("port"),
 		database: marker("database"),
 		user:     marker("username"),
+		sslMode:  marker("sslMode"),
 	}
 }
 
 // addrText returns host:port as output shows it. A redaction marker is not
-// put in brackets, although it contains ":".
+// put in brackets, although it contains ":". When host and port share one
+// marker, as the parts of a connection string do, it is shown once.
 func (t Target) addrText() string {
 	port := strconv.Itoa(t.port())
 	if t.shown.port != "" {
 		port = t.shown.port
 	}
-	if t.shown.host != "" {
+	switch {
+	case t.shown.host != "" && t.shown.host == t.shown.port:
+		return t.shown.host
+	case t.shown.host != "":
 		return t.shown.host + ":" + port
 	}
 	return net.JoinHostPort(t.Host, port)
@@ -255,26 +280,35 @@ func (t Target) port() int {
 }
 
 // redact replaces the password, and the values of fields that output must
-// not show, wherever they occur in s. It guards text that the driver or the
-// server wrote, which this package does not control.
+// not show, wherever they occur in s. It guards text that the driver, the
+// server or Go's TLS package wrote, which this package does not control.
+//
+// All values are replaced in one pass, longest first, so that a value that
+// is part of another, such as a user name inside the password, leaves no
+// piece of the longer one behind. The sslMode is left alone: no such text
+// quotes it, and words like "true" would be replaced everywhere.
 func (t Target) redact(s string) string {
-	replace := func(value, marker string) {
-		if value != "" {
-			s = strings.ReplaceAll(s, value, marker)
-		}
-	}
-	replace(t.Password.Reveal(), t.Password.String())
+	type replacement struct{ value, marker string }
+	replacements := []replacement{{t.Password.Reveal(), t.Password.String()}}
 	if t.shown.host != "" {
-		replace(t.Host, t.shown.host)
+		replacements = append(replacements, replacement{t.Host, t.shown.host})
 	}
 	if t.shown.user != "" {
-		replace(t.User, t.shown.user)
+		replacements = append(replacements, replacement{t.User, t.shown.user})
 	}
 	if t.shown.database != "" {
-		replace(t.Database, t.shown.database)
+		replacements = append(replacements, replacement{t.Database, t.shown.database})
 	}
 	if t.shown.port != "" {
-		replace(strconv.Itoa(t.Port), t.shown.port)
+		replacements = append(replacements, replacement{strconv.Itoa(t.port()), t.shown.port})
 	}
-	return s
+	slices.SortStableFunc(replacements, func(a, b replacement) int { return len(b.value) - len(a.value) })
+
+	var oldnew []string
+	for _, r := range replacements {
+		if r.value != "" {
+			oldnew = append(oldnew, r.value, r.marker)
+		}
+	}
+	return strings.NewReplacer(oldnew...).Replace(s)
 }

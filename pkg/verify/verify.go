@@ -51,7 +51,7 @@ type Target struct {
 	// the bundle file.
 	RootCAs *x509.CertPool
 
-	shown shownText // set by TargetFromManifest for sensitive params
+	shown shownText // markers of the fields that output must not show
 }
 
 // Result is the outcome of checking one target.
@@ -87,7 +87,7 @@ func Check(ctx context.Context, t Target, timeout time.Duration) Result {
 	defer cancel()
 	slog.DebugContext(ctx, "verify: checking source",
 		"name", t.Name, "addr", t.addrText(), "user", shownOr(t.User, t.shown.user),
-		"database", shownOr(t.Database, t.shown.database), "sslMode", t.SSLMode)
+		"database", shownOr(t.Database, t.shown.database), "sslMode", shownOr(t.SSLMode, t.shown.sslMode))
 
 	r := check(ctx, t, timeout)
 	r.Name = t.Name
