@@ -423,14 +423,22 @@ func connect(ctx context.Context, e *env, o *applyOptions, logger *slog.Logger) 
 		progress: newProgress(e),
 		close:    func() {},
 	}
+	var problems []string
 	if key := e.getenv(envLockKey); key != "" {
+		if err := checkLockKey(key); err != nil {
+			problems = append(problems, fmt.Sprintf("invalid %s: %v", envLockKey, err))
+		}
 		conn.lockKey = []byte(key)
 	}
 	if o.emulator {
+		if len(problems) > 0 {
+			return nil, &configError{problems}
+		}
 		return connectEmulator(ctx, e, o, conn, logger)
 	}
 
-	t, problems := resolveTarget(e, o.endpoint, o.org, o.sandbox)
+	t, targetProblems := resolveTarget(e, o.endpoint, o.org, o.sandbox)
+	problems = append(problems, targetProblems...)
 	conn.target = apply.Target{Endpoint: t.endpoint, OrgID: t.orgID, Sandbox: t.sandbox}
 	if !o.refresh {
 		// An offline plan reads only the lock file, so it needs no

@@ -32,6 +32,24 @@ const (
 	envLockKey      = "APPLY_LOCK_KEY"
 )
 
+// minLockKeyBytes is the shortest APPLY_LOCK_KEY accepted. The lock file
+// is often public, and its HMACs let anyone test guesses of the key, and
+// through it of weak passwords, offline. 32 random characters carry at
+// least 128 bits even as hex, which puts such guessing out of reach.
+const minLockKeyBytes = 32
+
+// lockKeyHint says how to make a lock key.
+const lockKeyHint = "create one with: openssl rand -base64 32"
+
+// checkLockKey rejects a lock key too short to resist offline guessing.
+// The error never contains the key.
+func checkLockKey(key string) error {
+	if len(key) < minLockKeyBytes {
+		return fmt.Errorf("the key is %s long, want at least %d bytes of random data; %s", countNoun(len(key), "byte"), minLockKeyBytes, lockKeyHint)
+	}
+	return nil
+}
+
 // target is the endpoint, organization and sandbox of a run, from flags,
 // then the environment, then the defaults.
 type target struct {

@@ -270,8 +270,11 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 // given to an emulator run.
 func emulatorLockKey() ([]byte, error) {
 	data, err := os.ReadFile(emulatorKeyPath)
-	if err == nil && len(strings.TrimSpace(string(data))) > 0 {
-		return []byte(strings.TrimSpace(string(data))), nil
+	if key := strings.TrimSpace(string(data)); err == nil && key != "" {
+		if err := checkLockKey(key); err != nil {
+			return nil, fmt.Errorf("invalid emulator lock key %s: %v; delete the file and the next --emulator run creates a new key", emulatorKeyPath, err)
+		}
+		return []byte(key), nil
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read emulator lock key: %w", err)

@@ -83,6 +83,7 @@ Environment:
   AEP_API_KEY         x-api-key header (default AEP_CLIENT_ID)
   AEP_ORG_ID          IMS organization id, such as 5C1328435BF324E90A49402A@AdobeOrg
   AEP_SANDBOX_NAME    sandbox name (default prod)
-  APPLY_LOCK_KEY      key of the HMACs that let the lock file detect changed secrets
+  APPLY_LOCK_KEY      key of the HMACs that let the lock file detect changed secrets; at least
+                      32 bytes of random data, such as from: openssl rand -base64 32
   NO_COLOR            when set and not empty, no colour even on a terminal
 `

@@ -287,7 +287,7 @@ auth:
 		"AEP_API_KEY":      "key",
 		"AEP_ORG_ID":       "ORG@AdobeOrg",
 		"DB_PASSWORD":      canary,
-		"APPLY_LOCK_KEY":   "key",
+		"APPLY_LOCK_KEY":   "test-lock-key-of-32-bytes-or-more",
 	})
 	args := []string{"-f", dir, "--lock", lockPath, "--parallelism", "2"}
 
