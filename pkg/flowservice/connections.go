@@ -229,7 +229,9 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	}
 	var secrets redactor
 	for _, op := range ops {
-		secrets = collectStrings(secrets, op.Value)
+		if op.sensitive() {
+			secrets = collectStrings(secrets, op.Value)
+		}
 	}
 	p := connectionPath(id)
 	res, err := c.do(ctx, &request{

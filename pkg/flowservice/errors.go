@@ -30,7 +30,10 @@ var (
 // Error is a failed API call: the server responded with a status other than
 // 2xx. It never contains request bodies or header values. Text that the
 // server echoes back from the request (param values, the token, the API key)
-// is replaced with [REDACTED].
+// is replaced with [REDACTED], whether it comes back as sent, JSON-escaped or
+// percent-encoded. If a secret is too short to search for, or still shows
+// after that, the server's title and detail are dropped and MessageWithheld
+// is set.
 type Error struct {
 	Method    string
 	Path      string // below the Flow Service base path, without the query
@@ -45,6 +48,12 @@ type Error struct {
 	// after an earlier attempt got no usable response. The error then
 	// matches [ErrOutcomeUnknown].
 	OutcomeUnknown bool
+
+	// MessageWithheld is set when the server's title and detail were
+	// dropped because they could quote a secret of the request. That
+	// happens when a secret is too short to search for, or when it still
+	// shows after redaction under a spelling that is not replaced.
+	MessageWithheld bool
 }
 
 func (e *Error) Error() string {
@@ -61,6 +70,8 @@ func (e *Error) Error() string {
 		b.WriteString(": " + e.Detail)
 	case e.Title != "":
 		b.WriteString(": " + e.Title)
+	case e.MessageWithheld:
+		b.WriteString(": server message withheld because it may quote a secret of the request")
 	}
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
@@ -121,8 +132,10 @@ var flowCode = regexp.MustCompile(`(\d+-\d{3})$`)
 const maxDetailLen = 200
 
 // newError builds an *Error from a non-2xx response, redacting anything in
-// the server's text that the request carried.
+// the server's text that the request carried. The title and detail are
+// dropped if a secret could still show in them.
 func newError(method, path string, status int, header http.Header, body []byte, secrets redactor) *Error {
+	scrub := secrets.scrubber()
 	e := &Error{
 		Method:    method,
 		Path:      path,
@@ -131,27 +144,41 @@ func newError(method, path string, status int, header http.Header, body []byte, 
 	}
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err != nil {
-		e.Detail = secrets.redact(plainText(body))
-		return e
-	}
-	if m := flowCode.FindStringSubmatch(eb.Type); m != nil {
-		e.Code = m[1]
+		// Redact before collapsing white space and cutting the text,
+		// either of which can split a secret so that it no longer matches.
+		e.Detail = plainText(scrub.redact(string(body)))
 	} else {
-		e.Code = secrets.redact(firstNonEmpty(eb.ErrorCode, eb.OAuthError))
+		if m := flowCode.FindStringSubmatch(eb.Type); m != nil {
+			e.Code = m[1]
+		} else {
+			e.Code = scrub.redact(firstNonEmpty(eb.ErrorCode, eb.OAuthError))
+		}
+		e.Title = scrub.redact(eb.Title)
+		e.Detail = scrub.redact(firstNonEmpty(
+			eb.Report.DetailedMessage, eb.Detail, eb.ErrorMessage, eb.ErrorDetails,
+			eb.Message, eb.OAuthDescription))
+		if e.RequestID == "" {
+			e.RequestID = eb.Report.RequestID
+		}
 	}
-	e.Title = secrets.redact(eb.Title)
-	e.Detail = secrets.redact(firstNonEmpty(
-		eb.Report.DetailedMessage, eb.Detail, eb.ErrorMessage, eb.ErrorDetails,
-		eb.Message, eb.OAuthDescription))
-	if e.RequestID == "" {
-		e.RequestID = eb.Report.RequestID
+	e.RequestID = scrub.redact(e.RequestID)
+
+	if scrub.leaks(e.Code) {
+		e.Code = ""
+	}
+	if scrub.leaks(e.RequestID) {
+		e.RequestID = ""
+	}
+	if (e.Title != "" || e.Detail != "") && (scrub.short || scrub.leaks(e.Title) || scrub.leaks(e.Detail)) {
+		e.Title, e.Detail = "", ""
+		e.MessageWithheld = true
 	}
 	return e
 }
 
 // plainText returns the start of a non-JSON body on one line.
-func plainText(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
+func plainText(body string) string {
+	s := strings.Join(strings.Fields(body), " ")
 	if len(s) <= maxDetailLen {
 		return s
 	}
@@ -169,61 +196,4 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
-}
-
-// minRedactLen is the shortest value that redaction replaces. Shorter values,
-// such as a port, would match unrelated text and make messages unreadable.
-const minRedactLen = 4
-
-// redactor lists values that must never appear in an error message: the
-// access token, the API key and every string value of a request body.
-type redactor []string
-
-func (r redactor) redact(s string) string {
-	for _, v := range r {
-		if len(v) >= minRedactLen {
-			s = strings.ReplaceAll(s, v, "[REDACTED]")
-		}
-	}
-	return s
-}
-
-// collectStrings appends every string inside v, a value decoded from or
-// destined for JSON, so that error messages can redact them.
-func collectStrings(dst redactor, v any) redactor {
-	switch v := v.(type) {
-	case string:
-		return append(dst, v)
-	case map[string]string:
-		for _, s := range v {
-			dst = append(dst, s)
-		}
-	case map[string]any:
-		for _, s := range v {
-			dst = collectStrings(dst, s)
-		}
-	case []any:
-		for _, s := range v {
-			dst = collectStrings(dst, s)
-		}
-	case []string:
-		dst = append(dst, v...)
-	case nil, bool, float64, json.Number:
-	default:
-		// Other values (structs, typed slices and maps) are marshalled to
-		// JSON and read back, so that nested strings are found too.
-		data, err := json.Marshal(v)
-		if err != nil {
-			return dst
-		}
-		var generic any
-		if json.Unmarshal(data, &generic) != nil {
-			return dst
-		}
-		switch generic.(type) {
-		case string, map[string]any, []any:
-			dst = collectStrings(dst, generic)
-		}
-	}
-	return dst
 }

@@ -81,7 +81,7 @@ func TestRedactNewError(t *testing.T) {
 	body := []byte(`{"type":"https://ns.adobe.com/aep/errors/FLOW-1455-400","title":"Bad sslMode hunter22",` +
 		`"report":{"detailed-message":"param password=hunter22 with key key-123456 is invalid"}}`)
 	secrets := collectStrings(redactor{"key-123456"}, map[string]any{
-		"password": "hunter22", "nested": []any{"abc"}, "port": 5432,
+		"password": "hunter22", "nested": []any{"REQUIRED"}, "port": 5432,
 	})
 	e := newError("POST", "/connections", 400, http.Header{}, body, secrets)
 	text := e.Error()
@@ -93,9 +93,50 @@ func TestRedactNewError(t *testing.T) {
 	if !strings.Contains(text, "(1455-400)") {
 		t.Errorf("error lost its code: %s", text)
 	}
-	// "abc" is shorter than minRedactLen and stays readable.
-	if got := redactor(secrets).redact("abc"); got != "abc" {
-		t.Errorf("short value redacted to %q", got)
+	if want := "param password=[REDACTED] with key [REDACTED] is invalid"; e.Detail != want {
+		t.Errorf("Detail = %q, want %q", e.Detail, want)
+	}
+	if e.MessageWithheld {
+		t.Error("MessageWithheld is set although every secret was redacted")
+	}
+}
+
+func TestRedactShortSecretWithholdsMessage(t *testing.T) {
+	body := []byte(`{"type":"https://ns.adobe.com/aep/errors/FLOW-1455-400","title":"Bad request",` +
+		`"detail":"password abc is invalid"}`)
+	header := http.Header{"X-Request-Id": {"req-7"}}
+	e := newError("POST", "/connections", 400, header, body, redactor{"key-123456", "abc"})
+
+	want := &Error{
+		Method: "POST", Path: "/connections", Status: 400,
+		Code: "1455-400", RequestID: "req-7", MessageWithheld: true,
+	}
+	if *e != *want {
+		t.Errorf("newError = %+v, want %+v", e, want)
+	}
+	if text := e.Error(); strings.Contains(text, "abc") {
+		t.Errorf("error shows the short secret: %s", text)
+	}
+}
+
+func TestScrubberLeaks(t *testing.T) {
+	scrub := redactor{"Client+Secret/Canary==", "pass word 1"}.scrubber()
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"nothing to see", false},
+		{"secret [REDACTED] rejected", false},
+		{"secret client%2bsecret%2fcanary%3d%3d rejected", true}, // lower-case hex
+		{"secret CLIENT+SECRET/CANARY== rejected", true},
+		{"secret Client+Secret/\nCanary== rejected", true}, // wrapped line
+		{"password pass  word 1", true},                    // white space doubled
+		{"password passw ord1", true},                      // white space moved
+	}
+	for _, tc := range tests {
+		if got := scrub.leaks(tc.text); got != tc.want {
+			t.Errorf("leaks(%q) = %v, want %v", tc.text, got, tc.want)
+		}
 	}
 }
 

@@ -1,5 +1,7 @@
 package flowservice
 
+import "strings"
+
 // SpecRef identifies a connection spec and its version.
 type SpecRef struct {
 	ID      string `json:"id"`
@@ -56,6 +58,13 @@ type PatchOp struct {
 	Op    string `json:"op"` // "add", "replace" or "remove"
 	Path  string `json:"path"`
 	Value any    `json:"value,omitempty"`
+}
+
+// sensitive reports whether op's value may hold auth params, which can be
+// secrets. The name, the description and the auth spec name are not
+// secret, since GET returns them in clear.
+func (op PatchOp) sensitive() bool {
+	return (op.Path == "/auth" || strings.HasPrefix(op.Path, "/auth/")) && op.Path != "/auth/specName"
 }
 
 // ListOptions filters and sorts GET /connections.
