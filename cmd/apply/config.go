@@ -78,8 +78,12 @@ func resolveTarget(e *env, endpointFlag, orgFlag, sandboxFlag string) (target, [
 		sandbox:  firstSet(sandboxFlag, e.getenv(envSandbox), defaultSandbox),
 	}
 	var problems []string
+	source := envEndpoint
+	if endpointFlag != "" {
+		source = "--endpoint"
+	}
 	if err := checkURL(t.endpoint); err != nil {
-		problems = append(problems, fmt.Sprintf("invalid endpoint %q (from --endpoint or %s): %v", t.endpoint, envEndpoint, err))
+		problems = append(problems, invalidURLProblem(source, t.endpoint, err))
 	}
 	return t, problems
 }
@@ -120,14 +124,15 @@ func resolveCredentials(e *env, t target) (credentials, []string) {
 	}
 	if c.accessToken == "" && c.clientID != "" {
 		if err := checkURL(c.imsEndpoint); err != nil {
-			problems = append(problems, fmt.Sprintf("invalid %s %q: %v", envIMSEndpoint, c.imsEndpoint, err))
+			problems = append(problems, invalidURLProblem(envIMSEndpoint, c.imsEndpoint, err))
 		}
 	}
 	return c, problems
 }
 
-// checkURL reports whether s is an absolute http or https URL. Whether a
-// plain http URL is allowed (only on loopback) is the client's decision.
+// checkURL reports whether s is an absolute http or https URL without
+// user info or query, which could carry credentials. Whether a plain http
+// URL is allowed (only on loopback) is the client's decision.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -136,7 +141,35 @@ func checkURL(s string) error {
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("want an absolute https:// URL")
 	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("want a URL without user name, password, query or fragment: credentials go in %s, or %s and %s", envAccessToken, envClientID, envClientSecret)
+	}
 	return nil
+}
+
+// invalidURLProblem describes an invalid URL from source, a flag or a
+// variable, without the parts of the URL that may hold credentials.
+func invalidURLProblem(source, rawURL string, err error) string {
+	if shown := redactURL(rawURL); shown != "" {
+		return fmt.Sprintf("invalid %s %s: %v", source, shown, err)
+	}
+	return fmt.Sprintf("invalid %s: %v", source, err)
+}
+
+// redactURL returns rawURL with its user name and password replaced by
+// "xxxxx" and its query and fragment removed, or "" when rawURL does not
+// parse, because the parts of such a value cannot be told apart.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	u.RawQuery, u.ForceQuery = "", false
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // firstSet returns the first non-empty value.
