@@ -1,9 +1,11 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -362,33 +364,100 @@ func TestTargetFromManifest(t *testing.T) {
 	})
 }
 
+// TestSensitiveParamsShownRedacted checks that basic-auth params whose
+// values come from variables appear in lines by their redaction markers.
 func TestSensitiveParamsShownRedacted(t *testing.T) {
-	addr := closedPort(t)
-	host, port, _ := strings.Cut(addr, ":")
-	m := manifest("mysql-env", MySQLSpecID, map[string]spec.Value{
-		"server":   spec.SensitiveValue(spec.NewSecret("DB_HOST", host)),
-		"port":     spec.PlainValue(port),
-		"database": spec.SensitiveValue(spec.NewSecret("DB_NAME", "shop")),
-		"username": spec.SensitiveValue(spec.NewSecret("DB_USER", "app")),
-		"password": spec.SensitiveValue(spec.NewSecret("DB_PASSWORD", "pw")),
-	})
+	refusedPort := closedPort(t)
+	_, closed, _ := strings.Cut(refusedPort, ":")
+	plainPort := strconv.Itoa(plainServer.Port)
+	const refusedHint = "check the port, and that the database server is running and accepts TCP connections on that address"
+	const authHint = "check the username and password"
+
+	tests := []struct {
+		name     string
+		params   map[string]spec.Value // changes to the literal params
+		wantLine string
+	}{
+		{
+			name:     "server",
+			params:   map[string]spec.Value{"server": spec.SensitiveValue(spec.NewSecret("DB_HOST", "127.0.0.1"))},
+			wantLine: "mysql-env: unreachable: connection to (sensitive: DB_HOST):" + closed + " refused; " + refusedHint,
+		},
+		{
+			name:     "port",
+			params:   map[string]spec.Value{"port": spec.SensitiveValue(spec.NewSecret("DB_PORT", closed))},
+			wantLine: "mysql-env: unreachable: connection to 127.0.0.1:(sensitive: DB_PORT) refused; " + refusedHint,
+		},
+		{
+			name: "server and port",
+			params: map[string]spec.Value{
+				"server": spec.SensitiveValue(spec.NewSecret("DB_HOST", "127.0.0.1")),
+				"port":   spec.SensitiveValue(spec.NewSecret("DB_PORT", closed)),
+			},
+			wantLine: "mysql-env: unreachable: connection to (sensitive: DB_HOST):(sensitive: DB_PORT) refused; " + refusedHint,
+		},
+		{
+			name: "port at the server",
+			params: map[string]spec.Value{
+				"port":     spec.SensitiveValue(spec.NewSecret("DB_PORT", plainPort)),
+				"password": spec.SensitiveValue(spec.NewSecret("DB_PASSWORD", "wrong")),
+			},
+			wantLine: `mysql-env: authentication failed for user "app" on 127.0.0.1:(sensitive: DB_PORT); ` + authHint,
+		},
+		{
+			name: "server, user and database at the server",
+			params: map[string]spec.Value{
+				"server":   spec.SensitiveValue(spec.NewSecret("DB_HOST", "127.0.0.1")),
+				"port":     spec.PlainValue(plainPort),
+				"database": spec.SensitiveValue(spec.NewSecret("DB_NAME", "shop")),
+				"username": spec.SensitiveValue(spec.NewSecret("DB_USER", "app")),
+				"password": spec.SensitiveValue(spec.NewSecret("DB_PASSWORD", "wrong")),
+			},
+			wantLine: "mysql-env: authentication failed for user (sensitive: DB_USER) on (sensitive: DB_HOST):" + plainPort + "; " + authHint,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			params := map[string]spec.Value{
+				"server":   spec.PlainValue("127.0.0.1"),
+				"port":     spec.PlainValue(closed),
+				"database": spec.PlainValue("shop"),
+				"username": spec.PlainValue("app"),
+				"password": spec.SensitiveValue(spec.NewSecret("DB_PASSWORD", "pw")),
+			}
+			maps.Copy(params, tt.params)
+			target, _, err := TargetFromManifest(manifest("mysql-env", MySQLSpecID, params))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := FormatResult(Check(context.Background(), target, 0))
+			if got != tt.wantLine {
+				t.Errorf("Check line mismatch:\n got %s\nwant %s", got, tt.wantLine)
+			}
+		})
+	}
+}
+
+// TestSensitiveSSLModeLogged checks that the debug log shows an sslMode
+// from a variable by its marker.
+func TestSensitiveSSLModeLogged(t *testing.T) {
+	var logs bytes.Buffer
+	saved := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(saved) })
+
+	m := basicManifest("mysql-env", plainServer, appUser, appPassword, database, "")
+	m.Auth.Params["sslMode"] = spec.SensitiveValue(spec.NewSecret("DB_SSL_MODE", "dIsAbLeD"))
 	target, _, err := TargetFromManifest(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := FormatResult(Check(context.Background(), target, 0))
-	want := fmt.Sprintf("mysql-env: unreachable: connection to (sensitive: DB_HOST):%s refused; check the port, and that the database server is running and accepts TCP connections on that address", port)
-	if got != want {
-		t.Errorf("Check line = %q, want %q", got, want)
-	}
+	Check(context.Background(), target, 0)
 
-	// The same target pointed at the server shows the user and database
-	// by their markers too.
-	target.Port = plainServer.Port
-	target.Password = spec.NewSecret("DB_PASSWORD", "wrong")
-	got = FormatResult(Check(context.Background(), target, 0))
-	want = "mysql-env: authentication failed for user (sensitive: DB_USER) on (sensitive: DB_HOST):" + strconv.Itoa(plainServer.Port) + "; check the username and password"
-	if got != want {
-		t.Errorf("Check line = %q, want %q", got, want)
+	if !strings.Contains(logs.String(), `sslMode="(sensitive: DB_SSL_MODE)"`) {
+		t.Errorf("debug log does not show the sslMode marker:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "dIsAbLeD") {
+		t.Errorf("debug log shows the sslMode value:\n%s", logs.String())
 	}
 }
