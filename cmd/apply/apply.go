@@ -213,7 +213,7 @@ func applyManifests(ctx context.Context, e *env, o *applyOptions, out *resultWri
 	if o.emulator {
 		lookup = conn.placeholders.lookup
 	}
-	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: lookup, AllowUnresolved: o.allowUnresolved})
+	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: lookup, AllowUnresolved: o.allowUnresolved, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -222,6 +222,9 @@ func applyManifests(ctx context.Context, e *env, o *applyOptions, out *resultWri
 	}
 
 	if o.verify {
+		if o.verbose {
+			defer setDefaultLogger(logger)()
+		}
 		if err := verifyManifests(ctx, e, loaded.Manifests, o.parallelism, o.verifyTimeout); err != nil {
 			return err
 		}

@@ -55,7 +55,8 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 		return &usageError{command: "validate", problems: problems}
 	}
 
-	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: e.lookupEnv, AllowUnresolved: true})
+	logger := newLogger(e.stderr, o.verbose)
+	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: e.lookupEnv, AllowUnresolved: true, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/apply-cli/apply/pkg/spec"
@@ -69,11 +70,23 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return &usageError{command: "verify", problems: problems}
 	}
 
-	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: e.lookupEnv})
+	logger := newLogger(e.stderr, o.verbose)
+	loaded, err := loadManifests(e, o.paths, spec.LoadOptions{LookupEnv: e.lookupEnv, Logger: logger})
 	if err != nil {
 		return err
 	}
+	if o.verbose {
+		defer setDefaultLogger(logger)()
+	}
 	return checkSources(ctx, e, e.stdout, loaded.Manifests, o.parallelism, o.timeout)
+}
+
+// setDefaultLogger makes logger the default slog logger, which pkg/verify
+// logs through, and returns a function that restores the previous one.
+func setDefaultLogger(logger *slog.Logger) (restore func()) {
+	previous := slog.Default()
+	slog.SetDefault(logger)
+	return func() { slog.SetDefault(previous) }
 }
 
 // verifyManifests runs the checks of --verify before a plan. Its lines go
