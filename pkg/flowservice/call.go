@@ -67,6 +67,10 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// readErr is why the body of a 2xx response to a request that is not
+	// safe to resend could not be read. The write took effect, so the
+	// response is returned instead of an error that would invite a resend.
+	readErr error
 }
 
 // do sends r, retrying what is safe to retry, and returns a 2xx response.
@@ -106,7 +110,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				return nil, c.transportError(r, err, ambiguous)
 			}
 			failure = c.transportError(r, err, ambiguous)
-		case res.status >= 200 && res.status < 300:
+		case succeeded(res.status):
 			return res, nil
 		default:
 			apiErr := newError(r.method, r.path, res.status, res.header, res.body, secrets)
@@ -230,13 +234,22 @@ func (c *Client) send(ctx context.Context, r *request, target, token string, att
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err == nil && len(data) > maxResponseBytes {
+		err = fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
+	}
+	res := &response{status: resp.StatusCode, header: resp.Header, body: data}
 	if err != nil {
-		return nil, true, err
+		if !succeeded(resp.StatusCode) || r.replaySafe() {
+			return nil, true, err
+		}
+		res.body, res.readErr = nil, err
 	}
-	if len(data) > maxResponseBytes {
-		return nil, true, fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
-	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: data}, true, nil
+	return res, true, nil
+}
+
+// succeeded reports whether status is 2xx.
+func succeeded(status int) bool {
+	return status >= 200 && status < 300
 }
 
 // setHeaders sets the headers that every Flow Service call carries. The

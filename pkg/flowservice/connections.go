@@ -33,9 +33,10 @@ type authBody struct {
 
 // CreateConnection creates a base connection. It is never retried after the
 // request may have reached the server; an ambiguous failure wraps
-// [ErrOutcomeUnknown]. A 429, a 401 or a failure to connect is retried,
-// because the request then cannot have been processed. The auth params never
-// appear in errors or logs.
+// [ErrOutcomeUnknown]. A 2xx response that cannot be read wraps
+// [ErrCreatedIDUnknown] as well, because the connection then exists. A 429,
+// a 401 or a failure to connect is retried, because the request then cannot
+// have been processed. The auth params never appear in errors or logs.
 func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref, error) {
 	if in.Name == "" {
 		return Ref{}, errors.New("create connection: missing name")
@@ -74,9 +75,10 @@ func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref,
 	}
 	ref, err := decodeRef(res)
 	if err != nil {
-		// The service accepted the create, so the connection may exist
-		// under an id that the client could not read.
-		return Ref{}, fmt.Errorf("POST /connections: %w: %d response unreadable: %w", ErrOutcomeUnknown, res.status, err)
+		// The service accepted the create, so the connection exists under
+		// an id that the client could not read.
+		return Ref{}, fmt.Errorf("POST /connections: %w (status %d): %w; look it up by name instead of creating it again",
+			ErrCreatedIDUnknown, res.status, err)
 	}
 	return ref, nil
 }
@@ -84,6 +86,9 @@ func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref,
 // decodeRef reads the {id, etag} body of a create or patch response. If the
 // body lacks the id, the last segment of the Location header supplies it.
 func decodeRef(res *response) (Ref, error) {
+	if res.readErr != nil {
+		return Ref{}, fmt.Errorf("read response: %w", res.readErr)
+	}
 	var ref Ref
 	if len(res.body) > 0 {
 		if err := json.Unmarshal(res.body, &ref); err != nil {

@@ -8,7 +8,9 @@
 // and full jitter. It never retries a create blindly, because POST
 // /connections is not idempotent. A create that fails after the request may
 // have reached the server returns [ErrOutcomeUnknown], and the caller
-// resolves it by name with [Client.FindConnectionsByName]. Updates carry
+// resolves it by name with [Client.FindConnectionsByName]. A create whose 2xx
+// response cannot be read also matches [ErrCreatedIDUnknown], because the
+// connection then exists. Updates carry
 // If-Match, so a replay of one that succeeded fails with 412 instead of
 // applying twice.
 //

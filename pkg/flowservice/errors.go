@@ -25,7 +25,26 @@ var (
 	// delete whose retry cannot tell whether an earlier attempt succeeded.
 	// Look the resource up before deciding what to do next.
 	ErrOutcomeUnknown = errors.New("outcome unknown")
+	// ErrCreatedIDUnknown means a create succeeded (the service responded
+	// 2xx) but the response could not be read, so the new connection's id
+	// is unknown. An error that matches it also matches
+	// [ErrOutcomeUnknown]. The connection exists: look it up by name, and
+	// do not create it again even if the lookup does not find it yet.
+	ErrCreatedIDUnknown error = &impliedError{
+		msg:     "connection created, but its id could not be read",
+		implies: ErrOutcomeUnknown,
+	}
 )
+
+// impliedError is a sentinel error that also matches a broader sentinel.
+type impliedError struct {
+	msg     string
+	implies error
+}
+
+func (e *impliedError) Error() string { return e.msg }
+
+func (e *impliedError) Is(target error) bool { return target == e.implies }
 
 // Error is a failed API call: the server responded with a status other than
 // 2xx. It never contains request bodies or header values. Text that the

@@ -128,6 +128,9 @@ func TestCreateServerErrorIsOutcomeUnknown(t *testing.T) {
 			if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
 				t.Errorf("error = %v, want ErrOutcomeUnknown", err)
 			}
+			if errors.Is(err, flowservice.ErrCreatedIDUnknown) {
+				t.Errorf("error = %v matches ErrCreatedIDUnknown after a %d", err, status)
+			}
 			var apiErr *flowservice.Error
 			if !errors.As(err, &apiErr) || apiErr.Status != status {
 				t.Errorf("error = %v, want *Error with status %d", err, status)
@@ -148,6 +151,9 @@ func TestCreateDroppedResponseIsOutcomeUnknown(t *testing.T) {
 	err := callByMethod(c, http.MethodPost)
 	if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
 		t.Errorf("error = %v, want ErrOutcomeUnknown", err)
+	}
+	if errors.Is(err, flowservice.ErrCreatedIDUnknown) {
+		t.Errorf("error = %v matches ErrCreatedIDUnknown, but no response said the create succeeded", err)
 	}
 	if got := len(srv.requests()); got != 1 {
 		t.Errorf("server got %d requests, want 1: a create must not be resent", got)

@@ -75,25 +75,58 @@ func TestCreateConnectionIDFromLocation(t *testing.T) {
 }
 
 func TestCreateConnectionUnreadableSuccess(t *testing.T) {
-	bodies := map[string]string{
-		"not JSON":   "<html>created</html>",
-		"without id": `{"etag":"\"e1\""}`,
+	tests := []struct {
+		name    string
+		respond func(t *testing.T, w http.ResponseWriter, r *http.Request)
+	}{
+		{"not JSON", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusCreated, []byte("<html>created</html>"))
+		}},
+		{"without id", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusCreated, []byte(`{"etag":"\"e1\""}`))
+		}},
+		{"body cut short", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			defer conn.Close()
+			buf.WriteString("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n" +
+				"Content-Length: 100\r\n\r\n{\"id\":")
+			buf.Flush()
+		}},
 	}
-	for name, body := range bodies {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
 			srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-				writeJSON(w, http.StatusCreated, []byte(body))
+				tc.respond(t, w, r)
 			})
 			c := newClient(t, srv.URL)
 
 			_, err := c.CreateConnection(context.Background(), mysqlInput)
+			if !errors.Is(err, flowservice.ErrCreatedIDUnknown) {
+				t.Errorf("CreateConnection error = %v, want ErrCreatedIDUnknown: the connection exists", err)
+			}
 			if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
-				t.Errorf("CreateConnection error = %v, want ErrOutcomeUnknown: the connection exists", err)
+				t.Errorf("CreateConnection error = %v, want ErrOutcomeUnknown too", err)
 			}
 			if got := len(srv.requests()); got != 1 {
 				t.Errorf("server got %d requests, want 1", got)
 			}
 		})
+	}
+}
+
+func TestCreatedIDUnknownImpliesOutcomeUnknown(t *testing.T) {
+	if !errors.Is(flowservice.ErrCreatedIDUnknown, flowservice.ErrOutcomeUnknown) {
+		t.Error("ErrCreatedIDUnknown does not match ErrOutcomeUnknown")
+	}
+	if errors.Is(flowservice.ErrOutcomeUnknown, flowservice.ErrCreatedIDUnknown) {
+		t.Error("ErrOutcomeUnknown matches ErrCreatedIDUnknown")
+	}
+	if got, want := flowservice.ErrCreatedIDUnknown.Error(), "connection created, but its id could not be read"; got != want {
+		t.Errorf("ErrCreatedIDUnknown.Error() = %q, want %q", got, want)
 	}
 }
 
