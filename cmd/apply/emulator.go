@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -28,7 +29,13 @@ const (
 	emulatorStatePath = emulatorDir + "/state.json"
 	emulatorLockPath  = emulatorDir + "/apply.lock.json"
 	emulatorKeyPath   = emulatorDir + "/lock.key"
+	emulatorIgnore    = emulatorDir + "/.gitignore"
 )
+
+// emulatorIgnoreText is the .gitignore that keeps the emulator folder out
+// of git in any repository: its state file holds connection secrets, in
+// clear, from the variables of the runs.
+const emulatorIgnoreText = "# Written by apply --emulator: state.json holds connection secrets in clear.\n*\n"
 
 // Settings of an --emulator run. The emulator's port changes on every run,
 // so the lock file records emulatorEndpoint instead of the URL.
@@ -218,6 +225,9 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 	if err := os.MkdirAll(emulatorDir, 0o700); err != nil {
 		return nil, fmt.Errorf("start emulator: %w", err)
 	}
+	if err := writeEmulatorIgnore(); err != nil {
+		return nil, fmt.Errorf("start emulator: %w", err)
+	}
 	token := randomHex(16)
 	// The emulator keeps serving after a second interrupt cancels ctx,
 	// until conn.close, so that the cancelled requests still get responses.
@@ -262,6 +272,23 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 	conn.placeholders = &placeholderEnv{lookupEnv: e.lookupEnv}
 	fmt.Fprintf(e.stderr, "apply: using the emulator at %s (state in %s)\n", srv.url, emulatorStatePath)
 	return conn, nil
+}
+
+// writeEmulatorIgnore writes the emulator folder's .gitignore unless the
+// folder has one, which a user may have changed.
+func writeEmulatorIgnore() error {
+	f, err := os.OpenFile(filepath.FromSlash(emulatorIgnore), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(emulatorIgnoreText)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // emulatorLockKey returns the lock key of --emulator runs without

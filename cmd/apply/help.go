@@ -67,6 +67,7 @@ func printCommandHelp(w io.Writer, c *command) {
 	}
 	if c.name == "apply" {
 		fmt.Fprint(w, environmentHelp)
+		fmt.Fprint(w, filesHelp)
 	}
 }
 
@@ -86,4 +87,17 @@ Environment:
   APPLY_LOCK_KEY      key of the HMACs that let the lock file detect changed secrets; at least
                       32 bytes of random data, such as from: openssl rand -base64 32
   NO_COLOR            when set and not empty, no colour even on a terminal
+`
+
+// filesHelp lists the files the apply command reads and writes. Keep in
+// sync with apply.go, emulator.go and the README.
+const filesHelp = `
+Files:
+  apply.lock.json           lock file: the connection id of each manifest (--lock); commit it
+  .apply.lock.json.flock    file lock beside the lock file, held during a run; do not commit it
+  .apply-emulator/          --emulator runs only, in the working directory; delete it to start over:
+    state.json              the emulator's connections, secrets included, in clear
+    apply.lock.json         the lock file of --emulator runs
+    lock.key                random key of the lock file's HMACs, used when APPLY_LOCK_KEY is unset
+    .gitignore              "*", so that git leaves the folder out of commits
 `
