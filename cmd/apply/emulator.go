@@ -61,7 +61,7 @@ type emulatorOptions struct {
 func emulatorFlags(o *emulatorOptions) *flagSet {
 	f := newFlagSet("emulator")
 	f.stringVar(&o.listen, "127.0.0.1:8080", "<host:port>", "loopback address to listen on; port 0 picks a free one (default 127.0.0.1:8080)", "listen")
-	f.stringVar(&o.state, "", "<file>", "file that keeps the emulator's connections across restarts (default: memory only)", "state")
+	f.stringVar(&o.state, "", "<file>", "file that keeps the emulator's connections, secrets included, across restarts; missing folders are created (default: memory only)", "state")
 	f.stringVar(&o.token, "", "<token>", "the only access token to accept (default: any non-empty token)", "token")
 	f.add((*int64Value)(&o.seed), "<n>", "seed of the random fault injection, for reproducible runs (default 0)", "seed")
 	f.durationVar(&o.latency, 0, "<duration>", "latency added to every request (default 0)", "latency")
@@ -145,6 +145,14 @@ func runEmulator(ctx context.Context, e *env, args []string) error {
 	problems = append(problems, o.validate()...)
 	if len(problems) > 0 {
 		return &usageError{command: "emulator", problems: problems}
+	}
+
+	if o.state != "" {
+		// The state holds connection secrets, so a folder made for it is
+		// private to the user.
+		if err := os.MkdirAll(filepath.Dir(o.state), 0o700); err != nil {
+			return fmt.Errorf("emulator: create the folder of --state %s: %w", o.state, err)
+		}
 	}
 
 	opts := emulator.Options{

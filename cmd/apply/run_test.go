@@ -138,6 +138,81 @@ func TestEmulatorCommandServesUntilInterrupt(t *testing.T) {
 	}
 }
 
+// TestEmulatorStateInNewFolder starts "apply emulator" with --state in a
+// folder that does not exist: the folder is created, private to the user,
+// and the state is saved there when the emulator stops.
+func TestEmulatorStateInNewFolder(t *testing.T) {
+	statePath := filepath.Join(t.TempDir(), "new", "folder", "state.json")
+	stdoutR, stdoutW := io.Pipe()
+	interrupts := make(chan os.Signal, 1)
+	var stderr syncBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: stdoutW, stderr: &stderr, lookupEnv: mapEnv(nil), interrupts: interrupts}
+	status := make(chan int, 1)
+	go func() {
+		status <- runEnv(context.Background(), e, []string{"emulator", "--listen", "127.0.0.1:0", "--state", statePath})
+		stdoutW.Close()
+	}()
+
+	url, err := bufio.NewReader(stdoutR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read URL from stdout: %v; stderr:\n%s", err, stderr.String())
+	}
+	go io.Copy(io.Discard, stdoutR)
+
+	// Create a connection, so that there is state to save.
+	dir := t.TempDir()
+	manifest := `name: orders
+connectionSpec:
+  id: 26d738e0-8963-47ea-aadf-c60de735468a
+  version: "1.0"
+auth:
+  specName: Basic Authentication
+  params:
+    server: orders.example.com
+    database: orders
+    username: aep
+    password: test-password
+`
+	if err := os.WriteFile(filepath.Join(dir, "orders.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := mapEnv(map[string]string{
+		"AEP_ENDPOINT":     strings.TrimSpace(url),
+		"AEP_ACCESS_TOKEN": "token",
+		"AEP_API_KEY":      "key",
+		"AEP_ORG_ID":       "ORG@AdobeOrg",
+	})
+	var applyOut, applyErr bytes.Buffer
+	applyEnv := &env{stdin: strings.NewReader(""), stdout: &applyOut, stderr: &applyErr, lookupEnv: vars}
+	if got := runEnv(context.Background(), applyEnv, []string{"-f", dir, "--lock", filepath.Join(dir, "apply.lock.json")}); got != exitOK {
+		t.Fatalf("apply against the emulator exited %d; stderr:\n%s", got, applyErr.String())
+	}
+	interrupts <- syscall.SIGINT
+	select {
+	case got := <-status:
+		if got != exitOK {
+			t.Fatalf("apply emulator exited %d, want 0; stderr:\n%s", got, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("apply emulator still runs 10s after an interrupt")
+	}
+
+	info, err := os.Stat(filepath.Dir(statePath))
+	if err != nil {
+		t.Fatalf("stat the state folder: %v", err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o700 {
+		t.Errorf("state folder permissions = %v, want 0700", perm)
+	}
+	state, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatalf("read the state file after the emulator stopped: %v", err)
+	}
+	if !strings.Contains(string(state), `"orders"`) {
+		t.Errorf("state file lacks the connection created:\n%s", state)
+	}
+}
+
 // openPTY returns the two ends of a new pseudo-terminal.
 func openPTY(t *testing.T) (control, terminal *os.File) {
 	t.Helper()
