@@ -172,8 +172,9 @@ func cachedConnectionSpec(doc []byte) (*connectionSpec, error) {
 // CheckAuth checks the auth params of m against a connection spec document,
 // as GET /connectionSpecs/{id} returns it: one item, or a response whose
 // items list holds one. It marks the params whose schema has "format":
-// "password" as sensitive, checks connection strings, and sets
-// m.AuthChecked. Load runs the same check with the embedded connection
+// "password" as sensitive, makes plain again the literal params that Load
+// hid only because their spec was unknown, checks connection strings, and
+// sets m.AuthChecked. Load runs the same check with the embedded connection
 // specs. The returned errors are sorted and name no sensitive value; a
 // document that cannot be read or compiled gives one error at
 // connectionSpec.id. [CheckAuthWithWarnings] returns the warnings too.
@@ -199,21 +200,14 @@ func CheckAuthWithWarnings(m *Manifest, connectionSpec []byte) (ErrorList, []*Er
 
 const paramsField = "auth.params"
 
-// secretNameParts are parts of param names that mark a likely secret.
-var secretNameParts = []string{"password", "passphrase", "pwd", "secret", "token", "privatekey", "apikey", "credential", "connectionstring"}
-
-// markLikelySecrets marks as sensitive the params whose names suggest a
-// secret, for a manifest whose connection spec is not known offline. Until
-// the spec is fetched, which params have "format": "password" is unknown,
-// and a literal password must not be printed in the meantime.
-//
-// NOTE: a guess by name; CheckAuth applies the spec's own marks.
-func markLikelySecrets(m *Manifest) {
+// hideUncheckedParams marks every param of m sensitive, for a manifest whose
+// connection spec is not known offline. Until the spec is fetched, which
+// params have "format": "password" is unknown, and no name is a safe guess:
+// accountKey and sasUri are secrets too. CheckAuth makes the params that are
+// neither passwords nor from the environment plain again.
+func hideUncheckedParams(m *Manifest) {
 	for name, v := range m.Auth.Params {
-		lower := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-		if slices.ContainsFunc(secretNameParts, func(part string) bool { return strings.Contains(lower, part) }) {
-			m.Auth.Params[name] = v.markSensitive("")
-		}
+		m.Auth.Params[name] = v.hideUntilChecked()
 	}
 }
 
@@ -235,9 +229,7 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) (errs, war
 		m.Auth.Params = map[string]Value{}
 	}
 	for name, v := range m.Auth.Params {
-		if as.params[name].password {
-			m.Auth.Params[name] = v.markSensitive("")
-		}
+		m.Auth.Params[name] = v.checked(as.params[name].password)
 	}
 	m.AuthChecked = true
 

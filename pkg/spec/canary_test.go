@@ -96,8 +96,8 @@ func TestCanarySecretNeverShown(t *testing.T) {
 			}
 		}
 	}
-	if revealed != 5 {
-		t.Fatalf("found the canaries in %d revealed values, want 5: the fixtures no longer plant them", revealed)
+	if revealed != 6 {
+		t.Fatalf("found the canaries in %d revealed values, want 6: the fixtures no longer plant them", revealed)
 	}
 	for _, w := range res.Warnings {
 		outputs = append(outputs, w.Error())

@@ -211,9 +211,9 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 	}
 
 	if !m.AuthChecked {
-		markLikelySecrets(m)
+		hideUncheckedParams(m)
 		f.warnings = append(f.warnings, newError(m.Fields["connectionSpec.id"], "connectionSpec.id",
-			"auth params not checked: connection spec %s version %s is not known offline", m.ConnectionSpec.ID, m.ConnectionSpec.Version))
+			"auth params not checked: connection spec %s version %s is not known offline; their values are hidden until they are checked", m.ConnectionSpec.ID, m.ConnectionSpec.Version))
 	}
 	f.manifests = append(f.manifests, m)
 	f.loader.log.Debug("loaded manifest", "file", f.path, "line", m.Pos.Line, "name", m.Name, "connectionSpec", m.ConnectionSpec.ID, "authChecked", m.AuthChecked)

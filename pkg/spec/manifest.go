@@ -80,6 +80,11 @@ type Value struct {
 	sensitive  bool
 	unresolved []string // names of unset variables, in a dry run that allows them
 
+	// uncheckedLiteral marks a literal value that is sensitive only because
+	// the auth params have not been checked against the connection spec,
+	// which says whether the param is a password.
+	uncheckedLiteral bool
+
 	// segments is the scalar split at its variable references, kept so that
 	// a connection string can be checked for variables that change its
 	// structure. Nil for values without variables.
@@ -166,4 +171,29 @@ func (v Value) markSensitive(source string) Value {
 		return v
 	}
 	return Value{secret: NewSecret(source, v.plain), sensitive: true}
+}
+
+// hideUntilChecked returns v as a sensitive value that [Value.checked] makes
+// plain again unless the connection spec marks the param a password.
+func (v Value) hideUntilChecked() Value {
+	if v.sensitive {
+		return v
+	}
+	hidden := v.markSensitive("")
+	hidden.uncheckedLiteral = true
+	return hidden
+}
+
+// checked returns v once the connection spec is known: sensitive when it
+// came from the environment, when password is true, or when a caller built
+// it sensitive, and plain when it was hidden only until the check.
+func (v Value) checked(password bool) Value {
+	switch {
+	case password:
+		v.uncheckedLiteral = false
+		return v.markSensitive("")
+	case v.uncheckedLiteral:
+		return PlainValue(v.secret.Reveal())
+	}
+	return v
 }
