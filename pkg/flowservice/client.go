@@ -30,12 +30,13 @@ type Config struct {
 	Logger     *slog.Logger  // debug logging of requests; nil discards
 }
 
-// String describes the configuration without the API key. The token source
-// prints itself; the ones of this package show no token.
+// String describes the configuration without the API key, and the endpoint
+// without user info and query. The token source prints itself; the ones of
+// this package show no token.
 func (c Config) String() string {
 	return fmt.Sprintf("Config{Endpoint: %q, APIKey: [REDACTED], OrgID: %q, Sandbox: %q, Token: %v, "+
 		"RateLimit: %g, MaxRetries: %d, MaxBackoff: %v}",
-		c.Endpoint, c.OrgID, c.Sandbox, c.Token, c.RateLimit, c.MaxRetries, c.MaxBackoff)
+		displayRawURL(c.Endpoint), c.OrgID, c.Sandbox, c.Token, c.RateLimit, c.MaxRetries, c.MaxBackoff)
 }
 
 // GoString is like String, so that %#v does not print the API key either.

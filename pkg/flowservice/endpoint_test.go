@@ -2,6 +2,7 @@ package flowservice_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -102,5 +103,58 @@ func TestEndpointPathPrefixIsKept(t *testing.T) {
 	}
 	if p := srv.requests()[0].Path; p != "/proxy"+apiBase+"/connections" {
 		t.Errorf("path = %s, want /proxy%s/connections", p, apiBase)
+	}
+}
+
+// urlCanary stands for a password or token inside a URL.
+const urlCanary = "UrlPwCanary"
+
+var urlsWithCredentials = []string{
+	"ftp://user:" + urlCanary + "@platform.adobe.io",
+	"https://user:" + urlCanary + "@platform.adobe.io",
+	"http://user:" + urlCanary + "@127.0.0.1:8080",
+	"http://user:" + urlCanary + "@10.0.0.1",
+	"https://" + urlCanary + "@platform.adobe.io",
+	"https://platform.adobe.io/?token=" + urlCanary,
+	"https://platform.adobe.io/?" + urlCanary,
+	"http://127.0.0.1:8080/?token=" + urlCanary,
+	"http://10.0.0.1/?token=" + urlCanary,
+	"ftp://platform.adobe.io/?token=" + urlCanary,
+	"https://platform.adobe.io/#" + urlCanary,
+	"https://platform.adobe.io:" + urlCanary,
+	"https:user:" + urlCanary + "@platform.adobe.io",
+	"https://u:" + urlCanary + "%zz@platform.adobe.io",
+}
+
+func TestURLCredentialsNotShown(t *testing.T) {
+	for _, raw := range urlsWithCredentials {
+		t.Run(raw, func(t *testing.T) {
+			cfg := flowservice.Config{
+				Endpoint: raw,
+				APIKey:   testAPIKey,
+				OrgID:    testOrgID,
+				Token:    flowservice.StaticToken(testToken),
+			}
+			_, err := flowservice.New(cfg)
+			if err == nil {
+				t.Fatalf("New(%q) succeeded, want an error", raw)
+			}
+			ims := flowservice.IMSConfig{BaseURL: raw, ClientID: "id", ClientSecret: "secret"}
+			_, imsErr := flowservice.NewIMSTokenSource(ims)
+			if imsErr == nil {
+				t.Fatalf("NewIMSTokenSource(%q) succeeded, want an error", raw)
+			}
+			texts := map[string]string{
+				"New error":               err.Error(),
+				"NewIMSTokenSource error": imsErr.Error(),
+				"Config":                  fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg),
+				"IMSConfig":               fmt.Sprintf("%v %+v %#v %s", ims, ims, ims, ims),
+			}
+			for what, text := range texts {
+				if strings.Contains(text, urlCanary) {
+					t.Errorf("%s shows the URL's credentials: %s", what, text)
+				}
+			}
+		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // loggingTransport logs each HTTP exchange at debug level: method, URL
-// without credentials, status, duration until the response headers arrived,
+// without user info and query (which holds continuation tokens), status, duration until the response headers arrived,
 // request id and attempt number. It never logs header values or bodies, which
 // carry the access token, the API key, client secrets and auth params.
 type loggingTransport struct {
@@ -25,7 +25,7 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	resp, err := t.base.RoundTrip(req)
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
-		slog.String("url", req.URL.Redacted()),
+		slog.String("url", displayURL(req.URL)),
 		slog.Duration("duration", time.Since(start)),
 	}
 	if n := attemptFrom(ctx); n > 0 {

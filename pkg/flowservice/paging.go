@@ -52,7 +52,8 @@ func (c *Client) listPages(ctx context.Context, resource string, query url.Value
 			return fmt.Errorf("GET %s: page %d: %w", resource, pages, err)
 		}
 		if seen[next] {
-			return fmt.Errorf("GET %s: page %d: continuation link %q repeats an earlier page", resource, pages, p.Links.Next.Href)
+			return fmt.Errorf("GET %s: page %d: continuation link %q repeats an earlier page",
+				resource, pages, displayRawURL(p.Links.Next.Href))
 		}
 		if pages >= maxPages {
 			return fmt.Errorf("GET %s: more than %d pages; narrow the filters", resource, maxPages)
@@ -74,13 +75,14 @@ func (c *Client) listPages(ctx context.Context, resource string, query url.Value
 func (c *Client) resolveNext(href string, first url.Values) (string, error) {
 	link, err := url.Parse(href)
 	if err != nil {
-		return "", fmt.Errorf("invalid continuation link %q: %v", href, err)
+		return "", fmt.Errorf("invalid continuation link: %s", parseFailure(err))
 	}
 	var next *url.URL
 	switch {
 	case link.Scheme != "" || link.Host != "":
 		if !strings.EqualFold(link.Scheme, c.base.Scheme) || !strings.EqualFold(link.Host, c.base.Host) {
-			return "", fmt.Errorf("continuation link %q points away from %s://%s", href, c.base.Scheme, c.base.Host)
+			return "", fmt.Errorf("continuation link %q points away from %s://%s",
+				displayURL(link), c.base.Scheme, c.base.Host)
 		}
 		next = link
 	case strings.HasPrefix(link.Path, c.base.Path+"/"):
@@ -94,14 +96,14 @@ func (c *Client) resolveNext(href string, first url.Values) (string, error) {
 		}
 		next, err = url.Parse(c.base.String() + href)
 		if err != nil {
-			return "", fmt.Errorf("invalid continuation link %q: %v", href, err)
+			return "", fmt.Errorf("invalid continuation link %q: %s", displayURL(link), parseFailure(err))
 		}
 	}
 	if next.User != nil {
-		return "", fmt.Errorf("invalid continuation link %q: credentials in the URL", next.Redacted())
+		return "", fmt.Errorf("invalid continuation link %q: credentials in the URL", displayURL(next))
 	}
 	if !strings.HasPrefix(path.Clean(next.Path), c.base.Path+"/") {
-		return "", fmt.Errorf("continuation link %q points outside %s", href, c.base.Path)
+		return "", fmt.Errorf("continuation link %q points outside %s", displayURL(next), c.base.Path)
 	}
 	next.Fragment = ""
 

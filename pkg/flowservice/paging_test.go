@@ -1,7 +1,10 @@
 package flowservice_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,6 +161,45 @@ func TestFindConnectionsByNameWithSyntaxListsAll(t *testing.T) {
 			}
 			if q := srv.requests()[0].Query; q != "" {
 				t.Errorf("query = %q, want no filter for a name the filter grammar could misread", q)
+			}
+		})
+	}
+}
+
+func TestNextLinkTokenNotShown(t *testing.T) {
+	const canary = "UrlPwCanary"
+	tests := map[string]string{
+		"other host":        "https://elsewhere.example/data/foundation/flowservice/connections?continuationToken=" + canary,
+		"outside base path": "/../../../other?continuationToken=" + canary,
+		"repeated link":     "/connections?continuationToken=" + canary,
+		"user info":         "//user:" + canary + "@elsewhere.example/connections",
+		"unparsable":        "/connections?continuationToken=" + canary + "%zz#\x7f",
+	}
+	for name, href := range tests {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				body, _ := json.Marshal(map[string]any{
+					"items":  []any{map[string]string{"id": "a"}},
+					"_links": map[string]any{"next": map[string]string{"href": href}},
+				})
+				if n > 2 {
+					body = []byte(`{"items":[]}`)
+				}
+				writeJSON(w, http.StatusOK, body)
+			})
+			c := newClient(t, srv.URL, func(cfg *flowservice.Config) { cfg.Logger = logger })
+
+			_, err := c.ListConnections(context.Background(), flowservice.ListOptions{})
+			if err == nil {
+				t.Fatal("ListConnections succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), canary) {
+				t.Errorf("error shows the continuation token: %v", err)
+			}
+			if strings.Contains(logs.String(), canary) {
+				t.Errorf("debug log shows the continuation token:\n%s", logs.String())
 			}
 		})
 	}

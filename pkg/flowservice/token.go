@@ -94,10 +94,11 @@ type IMSConfig struct {
 }
 
 // String describes the configuration without the client id, which is the
-// API key, and without the client secret.
+// API key, without the client secret, and with the base URL shown without
+// user info and query.
 func (c IMSConfig) String() string {
 	return fmt.Sprintf("IMSConfig{BaseURL: %q, ClientID: [REDACTED], ClientSecret: [REDACTED], Scopes: %q}",
-		c.BaseURL, c.Scopes)
+		displayRawURL(c.BaseURL), c.Scopes)
 }
 
 // GoString is like String, so that %#v does not print the credentials either.
@@ -154,7 +155,7 @@ type imsTokenSource struct {
 }
 
 func (s *imsTokenSource) String() string {
-	return "flowservice.IMSTokenSource(" + s.endpoint + ")"
+	return "flowservice.IMSTokenSource(" + displayRawURL(s.endpoint) + ")"
 }
 
 func (s *imsTokenSource) GoString() string     { return s.String() }
