@@ -251,6 +251,9 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) (errs, war
 	for _, name := range sortedKeys(m.Auth.Params) {
 		p := as.params[name]
 		field := joinField(paramsField, name)
+		if p.password && !skip[field] && isLiteralSecret(m.Auth.Params[name]) {
+			warnings = append(warnings, newError(m.Fields[field], field, "a literal secret in a manifest ends up in git; use ${VAR}"))
+		}
 		if !p.connString || skip[field] && len(m.Auth.Params[name].Unresolved()) == 0 {
 			continue
 		}
@@ -259,6 +262,12 @@ func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) (errs, war
 		warnings = append(warnings, connWarnings...)
 	}
 	return sortErrors(errs), sortErrors(warnings)
+}
+
+// isLiteralSecret reports whether v is non-empty text written in the
+// manifest, without any variable reference.
+func isLiteralSecret(v Value) bool {
+	return v.segments == nil && len(v.Unresolved()) == 0 && v.Reveal() != ""
 }
 
 func specLabel(cs *connectionSpec) string {

@@ -129,8 +129,20 @@ func TestCheckAuthSensitivity(t *testing.T) {
 	for name, v := range m.Auth.Params {
 		before[name] = v.String()
 	}
-	if errs := CheckAuth(m, readTestFile(t, "testdata/checkauth/blob-spec.json")); len(errs) > 0 {
+	errs, warnings := CheckAuthWithWarnings(m, readTestFile(t, "testdata/checkauth/blob-spec.json"))
+	if len(errs) > 0 {
 		t.Fatalf("CheckAuth: %v", errs)
+	}
+	var gotWarnings []string
+	for _, w := range warnings {
+		gotWarnings = append(gotWarnings, w.Error())
+	}
+	wantWarnings = []string{
+		file + ":9:17: auth.params.accountKey: a literal secret in a manifest ends up in git; use ${VAR}",
+		file + ":10:13: auth.params.sasUri: a literal secret in a manifest ends up in git; use ${VAR}",
+	}
+	if diff := cmp.Diff(wantWarnings, gotWarnings); diff != "" {
+		t.Errorf("CheckAuth warnings (-want +got):\n%s", diff)
 	}
 
 	tests := []struct {

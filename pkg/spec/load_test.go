@@ -588,6 +588,57 @@ func TestLoadValid(t *testing.T) {
 					Revealed: map[string]string{"password": "x"},
 				},
 			},
+			warnings: []string{
+				"testdata/load/dir-with-hidden/ok.yaml:3:106: auth.params.password: a literal secret in a manifest ends up in git; use ${VAR}",
+				"testdata/load/dir-with-hidden/sub/other.YML:3:106: auth.params.password: a literal secret in a manifest ends up in git; use ${VAR}",
+			},
+		},
+		{
+			name:  "literal secrets",
+			paths: []string{"testdata/load/warning-literal-secrets.yaml"},
+			want: []summary{
+				{
+					Pos: "testdata/load/warning-literal-secrets.yaml:1:1", Kind: "Connection", Name: "literal-password",
+					Spec: mysqlSpec, SpecName: "Basic Authentication", AuthChecked: true,
+					Params: map[string]string{
+						"server": "db.example.internal", "database": "orders", "username": "ingest", "password": "(sensitive)",
+					},
+					Revealed: map[string]string{"password": "CANARY-literal-55"},
+				},
+				{
+					Pos: "testdata/load/warning-literal-secrets.yaml:11:1", Kind: "Connection", Name: "escaped-dollar-password",
+					Spec: mysqlSpec, SpecName: "Basic Authentication", AuthChecked: true,
+					Params: map[string]string{
+						"server": "db.example.internal", "database": "orders", "username": "ingest", "password": "(sensitive)",
+					},
+					Revealed: map[string]string{"password": "pa$word"},
+				},
+				{
+					Pos: "testdata/load/warning-literal-secrets.yaml:21:1", Kind: "Connection", Name: "empty-password",
+					Spec: mysqlSpec, SpecName: "Basic Authentication", AuthChecked: true,
+					Params: map[string]string{
+						"server": "db.example.internal", "database": "orders", "username": "ingest", "password": "(sensitive)",
+					},
+					Revealed: map[string]string{"password": ""},
+				},
+				{
+					Pos: "testdata/load/warning-literal-secrets.yaml:31:1", Kind: "Connection", Name: "literal-connection-string",
+					Spec: mysqlSpec, SpecName: "Connection String Based Authentication", AuthChecked: true,
+					Params:   map[string]string{"connectionString": "(sensitive)"},
+					Revealed: map[string]string{"connectionString": "Server=db;Port=3306;Database=orders;UID=ingest;PWD=pw"},
+				},
+				{
+					Pos: "testdata/load/warning-literal-secrets.yaml:38:1", Kind: "Connection", Name: "password-from-variable",
+					Spec: mysqlSpec, SpecName: "Connection String Based Authentication", AuthChecked: true,
+					Params:   map[string]string{"connectionString": "(sensitive: ORDERS_PASSWORD)"},
+					Revealed: map[string]string{"connectionString": "Server=db;Port=3306;Database=orders;UID=ingest;PWD={s3cret;pw=x}"},
+				},
+			},
+			warnings: []string{
+				"testdata/load/warning-literal-secrets.yaml:9:15: auth.params.password: a literal secret in a manifest ends up in git; use ${VAR}",
+				"testdata/load/warning-literal-secrets.yaml:19:15: auth.params.password: a literal secret in a manifest ends up in git; use ${VAR}",
+				"testdata/load/warning-literal-secrets.yaml:36:23: auth.params.connectionString: a literal secret in a manifest ends up in git; use ${VAR}",
+			},
 		},
 		{
 			name:  "same file twice loads once",
