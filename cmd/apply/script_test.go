@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"emulator-stats": cmdEmulatorStats,
 			"no-canary":      cmdNoCanary,
 			"db-start":       cmdDBStart,
+			"fill":           cmdFill,
 		},
 	})
 }
@@ -161,24 +163,70 @@ func emptyWriteBodies(next http.Handler) http.Handler {
 }
 
 // cmdDBStart starts a throwaway MariaDB server for the rest of the script,
-// with a database "shop" and a user "aep" whose password is the canary,
-// and sets DB_PORT to its port on 127.0.0.1.
+// with a database "shop" and a user "aep" whose password is the canary:
+//
+//	db-start [-tls]
+//
+// It sets DB_PORT to the server's port on 127.0.0.1 and DB_VERSION to its
+// version number, such as 10.11.14. With -tls the server offers TLS, and
+// a user "secure", also with the canary as its password, is created
+// REQUIRE SSL.
 func cmdDBStart(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) > 0 {
-		ts.Fatalf("usage: db-start")
+	fs := flag.NewFlagSet("db-start", flag.ContinueOnError)
+	withTLS := fs.Bool("tls", false, "offer TLS and create a user that requires it")
+	if neg || fs.Parse(args) != nil || fs.NArg() > 0 {
+		ts.Fatalf("usage: db-start [-tls]")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := dbtest.Start(ctx, dbtest.Options{})
+	srv, err := dbtest.Start(ctx, dbtest.Options{TLS: *withTLS})
 	ts.Check(err)
 	ts.Defer(func() { srv.Stop() })
-	ts.Check(srv.Exec(ctx,
+	statements := []string{
 		"CREATE DATABASE shop",
-		"CREATE USER 'aep'@'%' IDENTIFIED BY '"+canary+"'",
+		"CREATE USER 'aep'@'%' IDENTIFIED BY '" + canary + "'",
 		"GRANT ALL ON shop.* TO 'aep'@'%'",
-	))
+	}
+	if *withTLS {
+		statements = append(statements,
+			"CREATE USER 'secure'@'%' IDENTIFIED BY '"+canary+"' REQUIRE SSL",
+			"GRANT ALL ON shop.* TO 'secure'@'%'",
+		)
+	}
+	ts.Check(srv.Exec(ctx, statements...))
 	ts.Setenv("DB_PORT", strconv.Itoa(srv.Port))
+	version, _, _ := strings.Cut(srv.Version, "-") // "10.11.14-MariaDB-0+deb12u1"
+	ts.Setenv("DB_VERSION", version)
 }
+
+// cmdFill replaces every @NAME@ in the given files with the value of the
+// variable NAME, and fails when one is unset:
+//
+//	fill <file>...
+//
+// Manifests use it for values that a script only learns while it runs,
+// such as a port, which written as ${NAME} would be a variable that the
+// command resolves itself.
+func cmdFill(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: fill <file>...")
+	}
+	for _, name := range args {
+		path := ts.MkAbs(name)
+		data, err := os.ReadFile(path)
+		ts.Check(err)
+		filled := fillPattern.ReplaceAllStringFunc(string(data), func(m string) string {
+			v := ts.Getenv(strings.Trim(m, "@"))
+			if v == "" {
+				ts.Fatalf("fill %s: %s is not set", name, m)
+			}
+			return v
+		})
+		ts.Check(os.WriteFile(path, []byte(filled), 0o644))
+	}
+}
+
+var fillPattern = regexp.MustCompile(`@[A-Z][A-Z0-9_]*@`)
 
 // cmdEmulatorStats writes the statistics of the emulator at EMULATOR_URL
 // to stdout, as JSON with sorted keys, for the stdout command to match.
