@@ -74,7 +74,15 @@ func (d *document) load() *Manifest {
 		return nil
 	}
 	m := d.manifest(obj)
-	if cs, ok := knownSpec(m.ConnectionSpec.ID); ok && cs.version == m.ConnectionSpec.Version {
+	if cs, ok := knownSpec(m.ConnectionSpec.ID); ok {
+		// NOTE: the API documentation does not say how POST /connections
+		// treats a version it does not know. Every documented spec is at
+		// 1.0, so another version of a built-in spec is taken as a mistake.
+		if m.ConnectionSpec.Version != cs.version {
+			d.errs = append(d.errs, newError(m.Fields["connectionSpec.version"], "connectionSpec.version",
+				"expected %s (the version of connection spec %s built into apply); found %s",
+				quote(cs.version), specLabel(cs), quote(m.ConnectionSpec.Version)))
+		}
 		errs, warnings := checkAuth(m, cs, d.badFields)
 		d.errs = append(d.errs, errs...)
 		d.file.warnings = append(d.file.warnings, warnings...)

@@ -135,6 +135,14 @@ func TestLoadErrors(t *testing.T) {
 			},
 		},
 		{
+			name:  "version of a built-in connection spec",
+			paths: []string{"testdata/load/invalid-spec-version.yaml"},
+			want: []string{
+				`testdata/load/invalid-spec-version.yaml:4:12: connectionSpec.version: expected "1.0" (the version of connection spec 26d738e0-8963-47ea-aadf-c60de735468a (mysql) built into apply); found "2.0"`,
+				`testdata/load/invalid-spec-version.yaml:17:12: connectionSpec.version: expected "1.0" (the version of connection spec 26d738e0-8963-47ea-aadf-c60de735468a (mysql) built into apply); found "1.10"`,
+			},
+		},
+		{
 			name:  "unknown auth spec name",
 			paths: []string{"testdata/load/invalid-auth-spec-name.yaml"},
 			want: []string{
