@@ -150,6 +150,14 @@ func TestLoadErrors(t *testing.T) {
 			},
 		},
 		{
+			name:  "empty strings reported once",
+			paths: []string{"testdata/load/invalid-empty-name.yaml"},
+			want: []string{
+				`testdata/load/invalid-empty-name.yaml:1:7: name: expected a non-empty string, found an empty string`,
+				`testdata/load/invalid-empty-name.yaml:7:13: auth.params.server: expected a non-empty string, found an empty string`,
+			},
+		},
+		{
 			name:  "name and spec id patterns",
 			paths: []string{"testdata/load/invalid-spec-id.yaml"},
 			want: []string{

@@ -91,14 +91,32 @@ func (v *schemaValidator) validate(instance any, locate locateFunc, ignore func(
 		// values, which the callers never build.
 		return []*Error{newError(locate(nil).pos, "", "cannot validate: %v", err)}
 	}
+	leaves := leafErrors(verr, nil)
+
+	// An empty string that fails minLength often fails a pattern or a
+	// format too; the minLength error alone says what is wrong.
+	empty := map[string]bool{}
+	for _, leaf := range leaves {
+		if failsMinLength(leaf) {
+			value, _ := valueAt(instance, splitPointer(leaf.InstanceLocation))
+			empty[leaf.InstanceLocation] = value == ""
+		}
+	}
 	var errs []*Error
-	for _, leaf := range leafErrors(verr, nil) {
+	for _, leaf := range leaves {
 		if ignore != nil && ignore(splitPointer(leaf.InstanceLocation)) {
+			continue
+		}
+		if empty[leaf.InstanceLocation] && !failsMinLength(leaf) {
 			continue
 		}
 		errs = append(errs, v.describe(leaf, instance, locate)...)
 	}
 	return errs
+}
+
+func failsMinLength(e *jsonschema.ValidationError) bool {
+	return strings.HasSuffix(e.KeywordLocation, "/minLength")
 }
 
 func leafErrors(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
