@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -233,7 +234,38 @@ func (f *fileLoader) syntaxError(err error) *Error {
 	} else if len(msg) > len("yaml: ") && msg[:len("yaml: ")] == "yaml: " {
 		msg = msg[len("yaml: "):]
 	}
+	if line, col, ok := f.tabIndentation(pos.Line, msg); ok {
+		pos.Line, pos.Col = line, col
+		msg += " (YAML does not allow tabs for indentation; use spaces)"
+	}
 	return newError(pos, "", "invalid YAML: %s", msg)
+}
+
+// tabIndentation finds the tab in a line's indentation that caused the
+// yaml.v3 error msg reported at line, and returns its line and column.
+// yaml.v3 v3.0.6 reports "found character that cannot start any token" at
+// the line with the tab, for a tab and for other characters alike, and
+// leaves the line out when it is the first. Its errors that name a tab
+// report the line where the enclosing value starts, so the tab is looked
+// for from there on.
+func (f *fileLoader) tabIndentation(line int, msg string) (tabLine, tabCol int, ok bool) {
+	line = max(line, 1)
+	last := line
+	switch {
+	case msg == "found character that cannot start any token":
+	case strings.HasPrefix(msg, "found a tab character"):
+		last = bytes.Count(f.src, []byte{'\n'}) + 1
+	default:
+		return 0, 0, false
+	}
+	for ; line <= last; line++ {
+		text := f.sourceLine(line)
+		indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+		if i := strings.IndexByte(indent, '\t'); i >= 0 {
+			return line, i + 1, true
+		}
+	}
+	return 0, 0, false
 }
 
 // checkNames reports names used by more than one manifest, and renamedFrom

@@ -262,6 +262,49 @@ func TestLoadErrors(t *testing.T) {
 			},
 		},
 		{
+			name:  "tab in the indentation",
+			paths: []string{"testdata/load/invalid-tab-indent.yaml"},
+			want: []string{
+				`testdata/load/invalid-tab-indent.yaml:5:1: invalid YAML: found character that cannot start any token (YAML does not allow tabs for indentation; use spaces)`,
+			},
+		},
+		{
+			name:  "tab after spaces in the indentation",
+			paths: []string{"testdata/load/invalid-tab-after-spaces.yaml"},
+			want: []string{
+				// yaml.v3 reports line 7, where the enclosing value starts.
+				`testdata/load/invalid-tab-after-spaces.yaml:8:3: invalid YAML: found a tab character that violates indentation (YAML does not allow tabs for indentation; use spaces)`,
+			},
+		},
+		{
+			name:  "tab that violates indentation",
+			paths: []string{"testdata/load/invalid-tab-violates-indentation.yaml"},
+			want: []string{
+				`testdata/load/invalid-tab-violates-indentation.yaml:6:1: invalid YAML: found a tab character that violates indentation (YAML does not allow tabs for indentation; use spaces)`,
+			},
+		},
+		{
+			name:  "tab on the first line",
+			paths: []string{"testdata/load/invalid-tab-first-line.yaml"},
+			want: []string{
+				`testdata/load/invalid-tab-first-line.yaml:1:1: invalid YAML: found character that cannot start any token (YAML does not allow tabs for indentation; use spaces)`,
+			},
+		},
+		{
+			name:  "tab with CRLF line endings",
+			paths: []string{"testdata/load/invalid-tab-crlf.yaml"},
+			want: []string{
+				`testdata/load/invalid-tab-crlf.yaml:3:1: invalid YAML: found character that cannot start any token (YAML does not allow tabs for indentation; use spaces)`,
+			},
+		},
+		{
+			name:  "invalid token without a tab",
+			paths: []string{"testdata/load/invalid-token-not-tab.yaml"},
+			want: []string{
+				`testdata/load/invalid-token-not-tab.yaml:2: invalid YAML: found character that cannot start any token`,
+			},
+		},
+		{
 			name:  "alias bomb",
 			paths: []string{"testdata/load/invalid-alias-bomb.yaml"},
 			want: []string{
