@@ -271,11 +271,12 @@ func (c *Client) setHeaders(h http.Header, r *request, token string) {
 
 // retryableTransportError reports whether a failure to get a response is a
 // connection problem worth retrying, as opposed to a certificate or protocol
-// error that would fail again the same way.
+// error, or a rejected non-loopback address, that would fail again the same
+// way.
 func retryableTransportError(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var headerErr tls.RecordHeaderError
-	if errors.As(err, &certErr) || errors.As(err, &headerErr) {
+	if errors.As(err, &certErr) || errors.As(err, &headerErr) || errors.Is(err, errNonLoopback) {
 		return false
 	}
 	// *url.Error implements net.Error itself, so look beneath it.

@@ -23,7 +23,14 @@ type Config struct {
 	Sandbox  string // sent as x-sandbox-name; empty means "prod"
 	Token    TokenSource
 
-	HTTPClient *http.Client  // nil means a client with a 60 s request timeout
+	// HTTPClient sends the requests; nil means a client with a 60 s
+	// request timeout. For a plain http:// endpoint the client connects
+	// only to loopback addresses, whatever the host name resolves to, and
+	// never through a proxy. A supplied client keeps that guarantee only if
+	// its Transport is nil or an *http.Transport, which is then copied with
+	// the check added; any other Transport relies on the endpoint's host
+	// being loopback.
+	HTTPClient *http.Client
 	RateLimit  float64       // requests per second; 0 means no limit
 	MaxRetries int           // retries of a retryable failure; 0 means 5, negative means none
 	MaxBackoff time.Duration // cap of the exponential backoff; 0 means 30 s
@@ -118,7 +125,7 @@ func New(cfg Config) (*Client, error) {
 		maxDelay: cfg.MaxBackoff,
 		limiter:  rate.NewLimiter(rate.Inf, 1),
 	}
-	c.http = wrapHTTPClient(cfg.HTTPClient, c.logger)
+	c.http = wrapHTTPClient(cfg.HTTPClient, c.logger, endpoint.Scheme == "http")
 	switch {
 	case cfg.MaxRetries == 0:
 		c.retries = defaultMaxRetries
@@ -145,36 +152,4 @@ func (c *Client) Stats() Stats {
 		Throttled:      c.stats.throttled.Load(),
 		TokenRefreshes: c.stats.tokenRefreshes.Load(),
 	}
-}
-
-// defaultHTTPClient returns the HTTP client used when the configuration
-// provides none.
-func defaultHTTPClient() *http.Client {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	// Parallel applies talk to one host; keep enough idle connections for
-	// them to be reused instead of redialled (the standard default is 2).
-	transport.MaxIdleConns = 128
-	transport.MaxIdleConnsPerHost = 64
-	return &http.Client{Transport: transport, Timeout: defaultTimeout}
-}
-
-// wrapHTTPClient returns a shallow copy of hc (or of a default client) that
-// logs through logger and does not follow redirects. The Flow Service API
-// documents no redirects, and following one could carry the API key to
-// another host, because only Authorization is dropped on a cross-host
-// redirect.
-func wrapHTTPClient(hc *http.Client, logger *slog.Logger) *http.Client {
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
-	wrapped := *hc
-	base := wrapped.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	wrapped.Transport = &loggingTransport{base: base, logger: logger}
-	wrapped.CheckRedirect = func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}
-	return &wrapped
 }

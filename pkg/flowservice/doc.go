@@ -16,7 +16,8 @@
 //
 // Every request sends Authorization, x-api-key, x-gw-ims-org-id and
 // x-sandbox-name. Credentials travel only over https://, except to loopback
-// hosts. Errors and debug logs show method, path, status and request id,
+// hosts, and a plain-HTTP connection is closed unless the address it reached
+// is a loopback address. Errors and debug logs show method, path, status and request id,
 // never header values or request bodies.
 //
 // The emulator in the emulator subpackage shares no types or helpers with

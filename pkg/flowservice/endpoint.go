@@ -86,7 +86,9 @@ func parseFailure(err error) string {
 
 // isLoopback reports whether host is the name localhost or a loopback IP
 // address. Other names are not resolved: a name that resolves to a loopback
-// address today may not tomorrow.
+// address today may not tomorrow. The name localhost is accepted because the
+// dialer of a plain-HTTP client checks the address it resolved to (see
+// [wrapHTTPClient]).
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

@@ -3,8 +3,10 @@ package flowservice_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apply-cli/apply/pkg/flowservice"
@@ -154,6 +156,65 @@ func TestURLCredentialsNotShown(t *testing.T) {
 				if strings.Contains(text, urlCanary) {
 					t.Errorf("%s shows the URL's credentials: %s", what, text)
 				}
+			}
+		})
+	}
+}
+
+// remoteAddrConn is a connection that reports another remote address.
+type remoteAddrConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c remoteAddrConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestSuppliedTransportChecksLoopback gives the client a transport whose
+// dialer reaches 10.0.0.1, as localhost would if /etc/hosts or DNS mapped it
+// there. The connection is an in-memory pipe, so nothing leaves the process.
+func TestSuppliedTransportChecksLoopback(t *testing.T) {
+	for _, target := range []string{"Flow Service", "IMS"} {
+		t.Run(target, func(t *testing.T) {
+			var received atomic.Int64
+			dial := func(context.Context, string, string) (net.Conn, error) {
+				client, server := net.Pipe()
+				go func() {
+					defer server.Close()
+					buf := make([]byte, 4096)
+					n, _ := server.Read(buf)
+					received.Add(int64(n))
+					if n > 0 {
+						server.Write([]byte("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+					}
+				}()
+				return remoteAddrConn{client, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 8080}}, nil
+			}
+			hc := &http.Client{Transport: &http.Transport{DialContext: dial}}
+
+			var err error
+			if target == "IMS" {
+				ts, tsErr := flowservice.NewIMSTokenSource(flowservice.IMSConfig{
+					BaseURL:      "http://localhost:8080",
+					ClientID:     testClientID,
+					ClientSecret: testClientSecret,
+					HTTPClient:   hc,
+				})
+				if tsErr != nil {
+					t.Fatal(tsErr)
+				}
+				_, err = ts.Token(context.Background())
+			} else {
+				c := newClient(t, "http://localhost:8080", func(cfg *flowservice.Config) {
+					cfg.HTTPClient = hc
+					cfg.MaxRetries = -1
+				})
+				_, err = c.GetConnection(context.Background(), "id1")
+			}
+			if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+				t.Errorf("error = %v, want the connection to 10.0.0.1 rejected", err)
+			}
+			if n := received.Load(); n > 0 {
+				t.Errorf("the non-loopback peer received %d bytes of the request", n)
 			}
 		})
 	}

@@ -2,6 +2,9 @@ package flowservice
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -64,7 +67,7 @@ func TestBackoffBounds(t *testing.T) {
 }
 
 func TestDefaultHTTPClient(t *testing.T) {
-	hc := defaultHTTPClient()
+	hc := defaultHTTPClient(false)
 	if hc.Timeout != 60*time.Second {
 		t.Errorf("Timeout = %v, want 60s", hc.Timeout)
 	}
@@ -267,5 +270,73 @@ func TestIMSFailedRefreshUsesCachedToken(t *testing.T) {
 	clock.Advance(20 * time.Second) // past expiry
 	if token, err := ts.Token(ctx); err == nil {
 		t.Errorf("Token after expiry = %q, want the refresh error", token)
+	}
+}
+
+func TestCheckLoopbackAddress(t *testing.T) {
+	tests := []struct {
+		address string
+		ok      bool
+	}{
+		{"127.0.0.1:80", true},
+		{"127.8.9.10:1", true},
+		{"[::1]:8080", true},
+		{"[::ffff:127.0.0.1]:80", true},
+		{"10.0.0.1:80", false},
+		{"0.0.0.0:80", false},
+		{"[::]:80", false},
+		{"[fe80::1%lo]:80", false},
+		{"localhost:80", false}, // a name, not the address it resolved to
+		{"127.0.0.1", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		err := checkLoopbackAddress(tc.address)
+		if tc.ok && err != nil {
+			t.Errorf("checkLoopbackAddress(%q) = %v, want nil", tc.address, err)
+		}
+		if !tc.ok && !errors.Is(err, errNonLoopback) {
+			t.Errorf("checkLoopbackAddress(%q) = %v, want errNonLoopback", tc.address, err)
+		}
+	}
+}
+
+// TestLoopbackClientRejectsOtherAddresses dials 0.0.0.0, which Linux and
+// macOS connect to the local host although it is not a loopback address. It
+// stands for a name such as localhost that resolves to another address.
+func TestLoopbackClientRejectsOtherAddresses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("reached"))
+	}))
+	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	hc := wrapHTTPClient(nil, discardLogger(nil), true)
+
+	resp, err := hc.Get(fmt.Sprintf("http://0.0.0.0:%d/", port))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("GET http://0.0.0.0 succeeded, want the connection rejected")
+	}
+	if !errors.Is(err, errNonLoopback) {
+		t.Errorf("GET http://0.0.0.0: %v, want errNonLoopback", err)
+	}
+	if retryableTransportError(err) {
+		t.Errorf("retryableTransportError(%v) = true, want false", err)
+	}
+
+	resp, err = hc.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", srv.URL, err)
+	}
+	resp.Body.Close()
+}
+
+func TestLoopbackTransportHasNoProxy(t *testing.T) {
+	for _, loopbackOnly := range []bool{false, true} {
+		hc := wrapHTTPClient(nil, discardLogger(nil), loopbackOnly)
+		tr := hc.Transport.(*loggingTransport).base.(*http.Transport)
+		if got := tr.Proxy == nil; got != loopbackOnly {
+			t.Errorf("loopbackOnly %v: Proxy == nil is %v, want %v", loopbackOnly, got, loopbackOnly)
+		}
 	}
 }

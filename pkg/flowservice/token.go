@@ -88,8 +88,11 @@ type IMSConfig struct {
 	// Scopes are sent comma-separated. Empty means openid, AdobeID,
 	// read_organizations, additional_info.projectedProductContext and
 	// session, the scopes of an Experience Platform credential.
-	Scopes     []string
-	HTTPClient *http.Client // nil means a client with a 60 s request timeout
+	Scopes []string
+	// HTTPClient sends the token requests, with the same loopback rule for
+	// a plain http:// BaseURL as [Config.HTTPClient]; nil means a client
+	// with a 60 s request timeout.
+	HTTPClient *http.Client
 	Logger     *slog.Logger // debug logging of token requests; nil discards
 }
 
@@ -134,7 +137,7 @@ func NewIMSTokenSource(cfg IMSConfig) (TokenSource, error) {
 	return &imsTokenSource{
 		cfg:      cfg,
 		endpoint: joinPath(base, imsTokenPath).String(),
-		http:     wrapHTTPClient(cfg.HTTPClient, logger),
+		http:     wrapHTTPClient(cfg.HTTPClient, logger, base.Scheme == "http"),
 		logger:   logger,
 		now:      time.Now,
 	}, nil
