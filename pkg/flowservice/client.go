@@ -1,6 +1,7 @@
 package flowservice
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,32 @@ func (c Config) GoString() string { return c.String() }
 
 // LogValue keeps the API key out of structured logs.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Format prints String for every verb, so that none prints the API key.
+func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.GoString()) }
+
+// MarshalJSON encodes the settings under their Go names, with the API key
+// redacted, the endpoint without user info and query, and the token source
+// as it prints itself. The HTTP client and the logger are left out.
+func (c Config) MarshalJSON() ([]byte, error) {
+	var token string
+	if c.Token != nil {
+		token = fmt.Sprint(c.Token)
+	}
+	return json.Marshal(struct {
+		Endpoint   string
+		APIKey     string
+		OrgID      string
+		Sandbox    string
+		Token      string
+		RateLimit  float64
+		MaxRetries int
+		MaxBackoff time.Duration
+	}{
+		displayRawURL(c.Endpoint), redactedUnlessEmpty(c.APIKey), c.OrgID, c.Sandbox, token,
+		c.RateLimit, c.MaxRetries, c.MaxBackoff,
+	})
+}
 
 // DefaultSandbox is the sandbox that the client names when Config.Sandbox is
 // empty. Without the header the service would pick the organization's
@@ -142,6 +169,19 @@ func New(cfg Config) (*Client, error) {
 	}
 	return c, nil
 }
+
+// String names the client by its base URL; it shows no credentials.
+func (c *Client) String() string { return "flowservice.Client(" + displayURL(c.base) + ")" }
+
+// GoString is like String, so that %#v does not print the configuration.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so that none prints the
+// configuration, which holds the API key.
+func (c *Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.GoString()) }
+
+// LogValue keeps the configuration out of structured logs.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Stats returns the client's counters. It is safe to call concurrently with
 // requests in flight.

@@ -228,7 +228,11 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	if len(ops) == 0 {
 		return Ref{}, fmt.Errorf("patch connection %s: no operations", id)
 	}
-	data, err := json.Marshal(ops)
+	body := make([]patchOpBody, len(ops))
+	for i, op := range ops {
+		body[i] = patchOpBody(op)
+	}
+	data, err := json.Marshal(body)
 	if err != nil {
 		return Ref{}, fmt.Errorf("patch connection %s: encode body: %w", id, err)
 	}

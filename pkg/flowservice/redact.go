@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -186,4 +188,52 @@ func collectStrings(dst redactor, v any) redactor {
 		}
 	}
 	return dst
+}
+
+// formatRedacted implements [fmt.Formatter] for a type that holds secrets.
+// %#v prints goString, and every other verb formats text as a string, so
+// that no verb (%d and %x included) prints the type's fields.
+func formatRedacted(f fmt.State, verb rune, text, goString string) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, goString)
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), text)
+}
+
+// redactedParams returns params with every value replaced, keeping the
+// names so that a reader can tell which params are set.
+func redactedParams(params map[string]string) map[string]string {
+	if params == nil {
+		return nil
+	}
+	out := make(map[string]string, len(params))
+	for name := range params {
+		out[name] = redactedText
+	}
+	return out
+}
+
+// redactedParamsText formats params as {name: [REDACTED], ...}, sorted by
+// name.
+func redactedParamsText(params map[string]string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, name := range slices.Sorted(maps.Keys(params)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(name + ": " + redactedText)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// redactedUnlessEmpty returns [REDACTED] for a set secret and "" for an
+// unset one, so that a printed configuration shows which secrets are set.
+func redactedUnlessEmpty(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return redactedText
 }

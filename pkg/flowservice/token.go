@@ -48,6 +48,10 @@ func (staticToken) String() string         { return "flowservice.StaticToken([RE
 func (s staticToken) GoString() string     { return s.String() }
 func (s staticToken) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
+func (s staticToken) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, s.String(), s.GoString())
+}
+
 // imsTokenPath is the OAuth server-to-server token endpoint of Adobe IMS.
 const imsTokenPath = "/ims/token/v3"
 
@@ -110,6 +114,21 @@ func (c IMSConfig) GoString() string { return c.String() }
 // LogValue keeps the credentials out of structured logs.
 func (c IMSConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
+// Format prints String for every verb, so that none prints the credentials.
+func (c IMSConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.GoString()) }
+
+// MarshalJSON encodes the settings under their Go names, with the client id
+// and secret redacted and the base URL without user info and query. The HTTP
+// client and the logger are left out.
+func (c IMSConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL      string
+		ClientID     string
+		ClientSecret string
+		Scopes       []string
+	}{displayRawURL(c.BaseURL), redactedUnlessEmpty(c.ClientID), redactedUnlessEmpty(c.ClientSecret), c.Scopes})
+}
+
 // NewIMSTokenSource returns a TokenSource that requests access tokens from
 // {BaseURL}/ims/token/v3 with the client_credentials grant. It fetches a
 // token on first use, caches it, and fetches a new one shortly before it
@@ -163,6 +182,10 @@ func (s *imsTokenSource) String() string {
 
 func (s *imsTokenSource) GoString() string     { return s.String() }
 func (s *imsTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+func (s *imsTokenSource) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, s.String(), s.GoString())
+}
 
 // Token returns the cached token or fetches a new one. If a refresh before
 // expiry fails, it returns the cached token while that still works.

@@ -1,6 +1,11 @@
 package flowservice
 
-import "strings"
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+)
 
 // SpecRef identifies a connection spec and its version.
 type SpecRef struct {
@@ -33,7 +38,8 @@ type ConnectionAuth struct {
 }
 
 // ConnectionInput is the body of POST /connections. Params hold secrets in
-// clear; the String method and the client's logging never show them.
+// clear. Its printed forms (fmt with any verb, JSON, slog) and the client's
+// logging show the param names but never their values.
 type ConnectionInput struct {
 	Name           string
 	Description    string
@@ -47,6 +53,29 @@ func (in ConnectionInput) String() string {
 	return "connection " + in.Name + " (spec " + in.ConnectionSpec.ID + ", auth " + in.AuthSpecName + ", params redacted)"
 }
 
+// GoString shows the fields for %#v, with every param value redacted.
+func (in ConnectionInput) GoString() string {
+	return fmt.Sprintf("flowservice.ConnectionInput{Name: %q, Description: %q, ConnectionSpec: %#v, AuthSpecName: %q, Params: %s}",
+		in.Name, in.Description, in.ConnectionSpec, in.AuthSpecName, redactedParamsText(in.Params))
+}
+
+// Format prints String for every verb but %#v, which prints GoString.
+func (in ConnectionInput) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, in.String(), in.GoString())
+}
+
+// LogValue keeps the params out of structured logs.
+func (in ConnectionInput) LogValue() slog.Value { return slog.StringValue(in.String()) }
+
+// MarshalJSON encodes the fields under their Go names, with every param
+// value replaced by [REDACTED]. It is not the request body of a create.
+func (in ConnectionInput) MarshalJSON() ([]byte, error) {
+	type fields ConnectionInput // drops the methods, so Marshal does not recurse
+	out := fields(in)
+	out.Params = redactedParams(in.Params)
+	return json.Marshal(out)
+}
+
 // Ref is what a create or patch returns: the id and the new etag.
 type Ref struct {
 	ID   string `json:"id"`
@@ -58,6 +87,63 @@ type PatchOp struct {
 	Op    string `json:"op"` // "add", "replace" or "remove"
 	Path  string `json:"path"`
 	Value any    `json:"value,omitempty"`
+}
+
+// String describes the operation, with the value redacted if it may hold
+// auth params.
+func (op PatchOp) String() string {
+	if op.Value == nil {
+		return op.Op + " " + op.Path
+	}
+	return fmt.Sprintf("%s %s %v", op.Op, op.Path, op.redactedValue())
+}
+
+// GoString shows the fields for %#v, with the value redacted if it may hold
+// auth params.
+func (op PatchOp) GoString() string {
+	return fmt.Sprintf("flowservice.PatchOp{Op: %q, Path: %q, Value: %#v}", op.Op, op.Path, op.redactedValue())
+}
+
+// Format prints String for every verb but %#v, which prints GoString.
+func (op PatchOp) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, op.String(), op.GoString())
+}
+
+// LogValue keeps auth params out of structured logs.
+func (op PatchOp) LogValue() slog.Value { return slog.StringValue(op.String()) }
+
+// MarshalJSON encodes the operation as JSON Patch, with the value redacted
+// if it may hold auth params. PatchConnection sends the values themselves.
+func (op PatchOp) MarshalJSON() ([]byte, error) {
+	out := patchOpBody(op)
+	out.Value = op.redactedValue()
+	return json.Marshal(out)
+}
+
+// patchOpBody is a PatchOp as the request body carries it.
+type patchOpBody struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// redactedValue returns op's value, or a redacted copy if it may hold auth
+// params: a map keeps its keys, and anything else becomes [REDACTED].
+func (op PatchOp) redactedValue() any {
+	if !op.sensitive() || op.Value == nil {
+		return op.Value
+	}
+	switch v := op.Value.(type) {
+	case map[string]string:
+		return redactedParams(v)
+	case map[string]any:
+		out := make(map[string]string, len(v))
+		for name := range v {
+			out[name] = redactedText
+		}
+		return out
+	}
+	return redactedText
 }
 
 // sensitive reports whether op's value may hold auth params, which can be
