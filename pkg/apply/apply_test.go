@@ -1022,13 +1022,14 @@ func TestFailedReplaceKeepsOldConnection(t *testing.T) {
 	oldID := env.readLock(t).Entries["orders"].ID
 
 	// A version the service does not know makes the replace's create fail
-	// with 400.
+	// with 400. The loader rejects it, so it is set after loading.
 	mysqlDoc := ms.docs["orders.yaml"]
 	ms.withSpec("orders", mariadbSpecID)
-	ms.docs["orders.yaml"] = strings.Replace(ms.docs["orders.yaml"], `version: "1.0"`, `version: "2.0"`, 1)
+	manifests := ms.load(t)
+	manifests[0].ConnectionSpec.Version = "2.0"
 	cfg := env.config()
 	cfg.AllowReplace = true
-	_, r, err := env.run(t, cfg, ms.load(t))
+	_, r, err := env.run(t, cfg, manifests)
 	if err == nil || !strings.Contains(err.Error(), "1413-400") {
 		t.Fatalf("replace with an unknown spec version: error = %v, want the 400 of the create", err)
 	}
