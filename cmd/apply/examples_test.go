@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/apply-cli/apply/pkg/spec"
 )
 
 // TestWorkflowExampleCommandsParse checks that every apply command line in
@@ -17,8 +21,8 @@ func TestWorkflowExampleCommandsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := workflowApplyCommands(string(data))
-	if len(lines) < 3 {
-		t.Fatalf("found %d apply command lines in %s, want the validate, plan and apply steps:\n%q", len(lines), path, lines)
+	if len(lines) < 2 {
+		t.Fatalf("found %d apply command lines in %s, want the plan and apply steps:\n%q", len(lines), path, lines)
 	}
 
 	// The plan step passes its mode flags through a shell array; both
@@ -39,6 +43,91 @@ func TestWorkflowExampleCommandsParse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// workflowStep is one step of a GitHub Actions job.
+type workflowStep struct {
+	Name string            `yaml:"name"`
+	ID   string            `yaml:"id"`
+	If   string            `yaml:"if"`
+	Env  map[string]string `yaml:"env"`
+	Run  string            `yaml:"run"`
+	With map[string]string `yaml:"with"`
+}
+
+// workflowJob is one job of a GitHub Actions workflow.
+type workflowJob struct {
+	Concurrency struct {
+		Group            string `yaml:"group"`
+		CancelInProgress *bool  `yaml:"cancel-in-progress"`
+	} `yaml:"concurrency"`
+	Steps []workflowStep `yaml:"steps"`
+}
+
+// step returns the step named name, or fails the test.
+func (j workflowJob) step(t *testing.T, name string) workflowStep {
+	t.Helper()
+	for _, s := range j.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("the workflow example has no step %q", name)
+	return workflowStep{}
+}
+
+// TestWorkflowExample checks the safety properties of the GitHub Actions
+// example that a copy of it relies on.
+func TestWorkflowExample(t *testing.T) {
+	jobs := loadWorkflowJobs(t)
+	planJob, applyJob := jobs["plan"], jobs["apply"]
+	plan := planJob.step(t, "Plan")
+	applyStep := applyJob.step(t, "Apply")
+
+	t.Run("every manifest variable is mapped", func(t *testing.T) {
+		// The example manifests stand in for the user's: a plan or apply
+		// fails on a variable missing from the step's env.
+		for _, name := range exampleVariables(t) {
+			if _, ok := plan.Env[name]; !ok {
+				t.Errorf("the Plan step's env lacks %s, which the example manifests reference", name)
+			}
+			if _, ok := applyStep.Env[name]; !ok {
+				t.Errorf("the Apply step's env lacks %s, which the example manifests reference", name)
+			}
+		}
+	})
+
+	t.Run("the comment is found by its marker", func(t *testing.T) {
+		comment := planJob.step(t, "Comment the plan on the pull request")
+		if strings.Contains(comment.Run, "--edit-last") {
+			t.Error("the comment step uses --edit-last, which edits whatever comment the token wrote last")
+		}
+		if strings.Count(comment.Run, "<!-- apply-plan -->") < 2 {
+			t.Errorf("the comment step does not write and look for the <!-- apply-plan --> marker:\n%s", comment.Run)
+		}
+		if !strings.Contains(comment.If, "!cancelled()") {
+			t.Errorf("the comment step runs only when the plan succeeds (if %q), so failed plans get no comment", comment.If)
+		}
+	})
+}
+
+// exampleVariables returns the names of the variables that the example
+// manifests reference.
+func exampleVariables(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	lookup := func(name string) (string, bool) {
+		names = append(names, name)
+		return "placeholder", true
+	}
+	_, err := spec.Load([]string{filepath.Join("..", "..", "examples", "connections")}, spec.LoadOptions{LookupEnv: lookup})
+	if err != nil {
+		t.Fatalf("load the example manifests: %v", err)
+	}
+	if len(names) == 0 {
+		t.Fatal("the example manifests reference no variable")
+	}
+	return names
 }
 
 // workflowApplyCommands returns the apply command lines of a workflow,
@@ -107,4 +196,20 @@ func TestDocCommandsParse(t *testing.T) {
 			t.Errorf("%s: found no command line to check", doc)
 		}
 	}
+}
+
+// loadWorkflowJobs parses the jobs of the workflow example.
+func loadWorkflowJobs(t *testing.T) map[string]workflowJob {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "github-actions", "connections.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Jobs map[string]workflowJob `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatalf("parse the workflow example: %v", err)
+	}
+	return wf.Jobs
 }
