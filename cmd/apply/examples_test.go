@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,6 +110,22 @@ func TestWorkflowExample(t *testing.T) {
 			t.Errorf("the comment step runs only when the plan succeeds (if %q), so failed plans get no comment", comment.If)
 		}
 	})
+
+	t.Run("one apply at a time", func(t *testing.T) {
+		c := applyJob.Concurrency
+		if !strings.HasPrefix(c.Group, "apply-") || c.CancelInProgress == nil || *c.CancelInProgress {
+			t.Errorf("apply job concurrency = group %q, cancel-in-progress %v; want an apply-... group that never cancels a running apply", c.Group, c.CancelInProgress)
+		}
+	})
+
+	t.Run("the lock file commit survives a concurrent push", func(t *testing.T) {
+		commit := applyJob.step(t, "Commit the lock file")
+		for _, want := range []string{"for attempt in", `git push origin "HEAD:$BRANCH"`, `git pull --rebase origin "$BRANCH"`} {
+			if !strings.Contains(commit.Run, want) {
+				t.Errorf("the commit step lacks %q:\n%s", want, commit.Run)
+			}
+		}
+	})
 }
 
 // exampleVariables returns the names of the variables that the example
@@ -198,6 +215,57 @@ func TestDocCommandsParse(t *testing.T) {
 	}
 }
 
+// runWorkflowScript runs the script of a workflow step with bash, as
+// GitHub Actions runs it, in dir with the extra environment variables env.
+// sleep is a no-op, so that retry loops run at once.
+func runWorkflowScript(t *testing.T, dir, script string, env ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", "sleep() { :; }\n"+script)
+	cmd.Dir = dir
+	cmd.Env = append(gitTestEnv(t), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// gitTestEnv returns an environment in which git reads no configuration
+// of the machine and commits under a fixed identity.
+func gitTestEnv(t *testing.T) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com",
+	}
+}
+
+// git runs git in dir and returns its trimmed output.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = gitTestEnv(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// writeAndCommit writes content to name in the clone dir and commits it.
+func writeAndCommit(t *testing.T, dir, name, content string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dir, "add", name)
+	git(t, dir, "commit", "-q", "-m", "change "+name)
+}
+
 // loadWorkflowJobs parses the jobs of the workflow example.
 func loadWorkflowJobs(t *testing.T) map[string]workflowJob {
 	t.Helper()
@@ -212,4 +280,63 @@ func loadWorkflowJobs(t *testing.T) map[string]workflowJob {
 		t.Fatalf("parse the workflow example: %v", err)
 	}
 	return wf.Jobs
+}
+
+// TestWorkflowCommitStep runs the lock file commit step of the workflow
+// example against a real git remote that another push reached during the
+// apply.
+func TestWorkflowCommitStep(t *testing.T) {
+	script := loadWorkflowJobs(t)["apply"].step(t, "Commit the lock file").Run
+
+	tests := []struct {
+		name        string
+		otherFile   string // the file the concurrent push changes
+		wantSuccess bool
+	}{
+		{"rebased onto another push", "connections/new.yaml", true},
+		{"lock file changed elsewhere", "apply.lock.json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			origin := filepath.Join(root, "origin.git")
+			git(t, root, "init", "-q", "--bare", "--initial-branch=main", origin)
+			other := filepath.Join(root, "other")
+			git(t, root, "clone", "-q", origin, other)
+			writeAndCommit(t, other, "apply.lock.json", "{\"version\": 1}\n")
+			git(t, other, "push", "-q", "origin", "HEAD:main")
+
+			// The job checks out main and the apply writes new ids; then
+			// another push reaches main.
+			job := filepath.Join(root, "job")
+			git(t, root, "clone", "-q", origin, job)
+			if err := os.WriteFile(filepath.Join(job, "apply.lock.json"), []byte("{\"version\": 1, \"ids\": true}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			writeAndCommit(t, other, tt.otherFile, "other push\n")
+			git(t, other, "push", "-q", "origin", "HEAD:main")
+
+			out, err := runWorkflowScript(t, job, script, "BRANCH=main")
+			if (err == nil) != tt.wantSuccess {
+				t.Fatalf("commit step error = %v, want success %v; output:\n%s", err, tt.wantSuccess, out)
+			}
+			git(t, other, "pull", "-q", "--rebase", "origin", "main")
+			lock := git(t, other, "show", "HEAD:apply.lock.json")
+			if !tt.wantSuccess {
+				if !strings.Contains(out, "::error file=apply.lock.json::apply.lock.json also changed on main") {
+					t.Errorf("commit step output lacks the conflict error:\n%s", out)
+				}
+				if status := git(t, job, "status", "--porcelain"); strings.Contains(status, "UU") {
+					t.Errorf("the failed rebase was not aborted:\n%s", status)
+				}
+				return
+			}
+			if lock != `{"version": 1, "ids": true}` {
+				t.Errorf("apply.lock.json on main = %q, want the job's", lock)
+			}
+			if _, err := os.Stat(filepath.Join(other, tt.otherFile)); err != nil {
+				t.Errorf("the other push was lost: %v", err)
+			}
+		})
+	}
 }
