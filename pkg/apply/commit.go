@@ -15,6 +15,7 @@ const commitInterval = 200 * time.Millisecond
 func (x *executor) markPending(actions []int) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	now := pendingTime(time.Now())
 	marked := false
 	for _, i := range actions {
 		st := x.plan.Actions[i].step
@@ -28,6 +29,7 @@ func (x *executor) markPending(actions []int) bool {
 			AuthSpecName:   m.Auth.SpecName,
 			Digest:         m.Digest(),
 			Pending:        true,
+			PendingSince:   now,
 		}
 		e.SecretHMAC, e.SecretKeyID = x.sentHMAC(st)
 		if len(st.deleteIDs) == 1 {

@@ -25,6 +25,7 @@ const (
 	crashLockEnv      = "APPLY_TEST_CRASH_LOCK"
 	crashManifestsEnv = "APPLY_TEST_CRASH_MANIFESTS"
 	crashPasswordEnv  = "APPLY_TEST_CRASH_PASSWORD"
+	crashGraceEnv     = "APPLY_TEST_CRASH_GRACE"
 
 	crashManifests = 200
 	crashSeeds     = 20
@@ -55,13 +56,18 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	grace, err := time.ParseDuration(os.Getenv(crashGraceEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	s, err := Open(ctx, Config{
-		Client:   client,
-		Target:   Target{Endpoint: os.Getenv(crashURLEnv), OrgID: testOrg, Sandbox: testSandbox},
-		LockPath: os.Getenv(crashLockEnv),
-		LockKey:  []byte("test lock key"),
-		Refresh:  true,
+		Client:       client,
+		Target:       Target{Endpoint: os.Getenv(crashURLEnv), OrgID: testOrg, Sandbox: testSandbox},
+		LockPath:     os.Getenv(crashLockEnv),
+		LockKey:      []byte("test lock key"),
+		PendingGrace: grace,
+		Refresh:      true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +107,10 @@ func crashAndRecover(t *testing.T, seed uint64) {
 		Latency:       time.Millisecond,
 		LatencyJitter: 4 * time.Millisecond,
 	})
-	versions := []string{writeCrashManifests(t, env.dir, "v1"), writeCrashManifests(t, env.dir, "v2")}
+	versions := []string{
+		writeCrashManifests(t, env.dir, "v1", crashManifests),
+		writeCrashManifests(t, env.dir, "v2", crashManifests),
+	}
 	version := 0
 
 	kills := 1 + rng.IntN(3)
@@ -109,7 +118,7 @@ func crashAndRecover(t *testing.T, seed uint64) {
 		if rng.IntN(3) == 0 {
 			version = 1 - version
 		}
-		killChild(t, env, versions[version], rng)
+		killChild(t, env, versions[version], rng, crashRun{killWithin: 500 * time.Millisecond, grace: testPendingGrace})
 		env.waitIdle(t)
 		logLockState(t, env)
 	}
@@ -131,9 +140,60 @@ func crashAndRecover(t *testing.T, seed uint64) {
 	}
 }
 
+// crashRun is how killChild runs and kills a child.
+type crashRun struct {
+	killWithin time.Duration // the kill comes at a random moment this long after the plan
+	grace      time.Duration // the child's Config.PendingGrace
+}
+
+// TestCrashRecoveryWithCreatesInFlight kills runs of 40 creates against
+// a service that takes 300 ms to commit a create and finishes it even
+// after its client is gone, and starts the next run at once: the creates
+// of a killed run then land while the next run plans. Every run must wait
+// for them rather than create duplicates.
+func TestCrashRecoveryWithCreatesInFlight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes; skipped with -short")
+	}
+	const (
+		createDelay = 300 * time.Millisecond
+		grace       = time.Second // longer than createDelay
+	)
+	for seed := uint64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 1))
+			env := newTestEnv(t, emulator.Options{
+				Seed:          int64(seed),
+				Latency:       time.Millisecond,
+				LatencyJitter: 4 * time.Millisecond,
+			})
+			env.createDelay.Store(int64(createDelay))
+			dir := writeCrashManifests(t, env.dir, "v1", 40)
+			for range 3 {
+				// 40 creates, 10 at a time, take about 4 delays.
+				killChild(t, env, dir, rng, crashRun{killWithin: 4 * createDelay, grace: grace})
+				logLockState(t, env)
+			}
+
+			res, err := spec.Load([]string{dir}, spec.LoadOptions{
+				LookupEnv: func(string) (string, bool) { return "crash-pw", true },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := env.config()
+			cfg.PendingGrace = grace
+			env.mustApply(t, cfg, res.Manifests)
+			env.waitIdle(t)
+			env.assertConverged(t, res.Manifests)
+		})
+	}
+}
+
 // killChild starts a child run on the manifests in dir and kills it with
 // SIGKILL after a random delay, most often once it has planned.
-func killChild(t *testing.T, env *testEnv, dir string, rng *rand.Rand) {
+func killChild(t *testing.T, env *testEnv, dir string, rng *rand.Rand, run crashRun) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
@@ -142,6 +202,7 @@ func killChild(t *testing.T, env *testEnv, dir string, rng *rand.Rand) {
 		crashLockEnv+"="+env.lockPath,
 		crashManifestsEnv+"="+dir,
 		crashPasswordEnv+"=crash-pw",
+		crashGraceEnv+"="+run.grace.String(),
 	)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -172,7 +233,7 @@ func killChild(t *testing.T, env *testEnv, dir string, rng *rand.Rand) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("child did not plan within 30 s")
 		}
-		d := time.Duration(rng.Int64N(int64(500 * time.Millisecond)))
+		d := time.Duration(rng.Int64N(int64(run.killWithin)))
 		t.Logf("kill %v after planning", d)
 		time.Sleep(d)
 	} else {
@@ -188,15 +249,15 @@ func killChild(t *testing.T, env *testEnv, dir string, rng *rand.Rand) {
 	}
 }
 
-// writeCrashManifests writes the crash test's manifests into a folder
-// named version, with a description naming the version.
-func writeCrashManifests(t *testing.T, dir, version string) string {
+// writeCrashManifests writes n manifests into a folder named version, with
+// a description naming the version.
+func writeCrashManifests(t *testing.T, dir, version string, n int) string {
 	t.Helper()
 	path := filepath.Join(dir, version)
 	if err := os.Mkdir(path, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for i := range crashManifests {
+	for i := range n {
 		doc := fmt.Sprintf(`name: db-%03d
 description: description %s
 connectionSpec:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -52,6 +53,17 @@ type testEnv struct {
 	// delay holds every request this long before passing it to the
 	// emulator, unless the client gives up first.
 	delay atomic.Int64
+
+	// createDelay, when set, holds every create this long before passing
+	// it to the emulator, and the emulator then finishes it even if the
+	// client went away, as a real service does: the create of a killed
+	// process still lands, that long after it was sent.
+	createDelay atomic.Int64
+
+	// garbleCreates, when set, replaces the body of every successful
+	// create response with text that is not JSON, after the emulator made
+	// the connection.
+	garbleCreates atomic.Bool
 }
 
 func newTestEnv(t *testing.T, opts emulator.Options) *testEnv {
@@ -76,6 +88,21 @@ func newTestEnv(t *testing.T, opts emulator.Options) *testEnv {
 			case <-time.After(d):
 			case <-r.Context().Done():
 			}
+		}
+		if d := time.Duration(env.createDelay.Load()); d > 0 && r.Method == http.MethodPost {
+			time.Sleep(d)
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
+		if env.garbleCreates.Load() && r.Method == http.MethodPost {
+			rec := httptest.NewRecorder()
+			emu.ServeHTTP(rec, r)
+			w.WriteHeader(rec.Code)
+			if rec.Code/100 == 2 {
+				io.WriteString(w, "<html>proxy error</html>")
+			} else {
+				w.Write(rec.Body.Bytes())
+			}
+			return
 		}
 		emu.ServeHTTP(w, r)
 	}))
@@ -104,16 +131,21 @@ func (env *testEnv) newClient(t *testing.T) *flowservice.Client {
 	return client
 }
 
+// testPendingGrace is Config.PendingGrace in tests: longer than the
+// latency of the emulators they run, far shorter than the default.
+const testPendingGrace = 250 * time.Millisecond
+
 // config returns a configuration for a normal run with the lock key set.
 func (env *testEnv) config() Config {
 	return Config{
-		Client:      env.client,
-		Target:      Target{Endpoint: env.srv.URL, OrgID: testOrg, Sandbox: testSandbox},
-		LockPath:    env.lockPath,
-		LockTimeout: time.Second,
-		LockKey:     []byte("test lock key"),
-		Refresh:     true,
-		Logger:      newTestLogger(env.logs),
+		Client:       env.client,
+		Target:       Target{Endpoint: env.srv.URL, OrgID: testOrg, Sandbox: testSandbox},
+		LockPath:     env.lockPath,
+		LockTimeout:  time.Second,
+		LockKey:      []byte("test lock key"),
+		PendingGrace: testPendingGrace,
+		Refresh:      true,
+		Logger:       newTestLogger(env.logs),
 	}
 }
 

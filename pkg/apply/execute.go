@@ -285,6 +285,9 @@ func (x *executor) create(ctx context.Context, st *step) (flowservice.Ref, error
 			x.claim(ref.ID)
 			return ref, nil
 		}
+		if errors.Is(err, flowservice.ErrCreatedIDUnknown) {
+			return x.findCreated(ctx, st, err)
+		}
 		if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
 			return flowservice.Ref{}, err
 		}
@@ -302,6 +305,26 @@ func (x *executor) create(ctx context.Context, st *step) (flowservice.Ref, error
 			return flowservice.Ref{}, fmt.Errorf("%w (after %d attempts)", err, attempt)
 		}
 	}
+}
+
+// findCreated looks up by name the connection that a create made whose
+// response could not be read (createErr). The connection exists, so the
+// create is never sent again: if the lookup does not find it, the step
+// fails, and its entry stays pending for the next run to resolve.
+func (x *executor) findCreated(ctx context.Context, st *step, createErr error) (flowservice.Ref, error) {
+	m := st.manifest
+	x.s.log.Debug("create succeeded but its id could not be read; looking the connection up by name", "name", m.Name, "err", createErr)
+	found, err := x.lookup(ctx, m.Name, m.ConnectionSpec.ID)
+	switch {
+	case err != nil:
+		return flowservice.Ref{}, fmt.Errorf("%w; looking it up by name failed too (the next run resolves it by name): %v", createErr, err)
+	case len(found) == 1:
+		x.claim(found[0].ID)
+		return flowservice.Ref{ID: found[0].ID, Etag: found[0].Etag}, nil
+	case len(found) > 1:
+		return flowservice.Ref{}, fmt.Errorf("%w, and %s", createErr, ambiguous(m.Name, found))
+	}
+	return flowservice.Ref{}, fmt.Errorf("%w, and it is not listed yet; the next run resolves it by name", createErr)
 }
 
 // lookup returns the unclaimed remote connections named name with the

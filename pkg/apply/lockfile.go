@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // lockVersion is the format version written to, and accepted from, the
@@ -39,6 +40,11 @@ type lockEntry struct {
 	// Pending marks a create whose request may have been sent but whose
 	// id is not recorded yet. The next run resolves it by name.
 	Pending bool
+
+	// PendingSince is when the entry became pending, in UTC with
+	// millisecond precision; zero for entries that are not pending and for
+	// pending entries written before the field existed.
+	PendingSince time.Time
 
 	// Replaces is the connection that a replace deletes once this entry's
 	// connection exists.
@@ -85,7 +91,40 @@ type entryDoc struct {
 	SecretHMAC     string  `json:"secretHmac,omitempty"`
 	SecretKeyID    string  `json:"secretKeyId,omitempty"`
 	Pending        bool    `json:"pending,omitempty"`
+	PendingSince   string  `json:"pendingSince,omitempty"`
 	Replaces       string  `json:"replaces,omitempty"`
+}
+
+// pendingSinceLayout is RFC 3339 in UTC with milliseconds, the form of
+// pendingSince in the lock file.
+const pendingSinceLayout = "2006-01-02T15:04:05.000Z"
+
+// pendingTime returns t as PendingSince stores it: UTC, rounded up to the
+// millisecond, so that the recorded time is never earlier than t.
+func pendingTime(t time.Time) time.Time {
+	t = t.UTC().Round(0)
+	if up := t.Truncate(time.Millisecond); !up.Equal(t) {
+		return up.Add(time.Millisecond)
+	}
+	return t
+}
+
+func newEntryDoc(e *lockEntry) entryDoc {
+	d := entryDoc{
+		Name:           e.Name,
+		ID:             e.ID,
+		ConnectionSpec: e.ConnectionSpec,
+		AuthSpecName:   e.AuthSpecName,
+		Digest:         e.Digest,
+		SecretHMAC:     e.SecretHMAC,
+		SecretKeyID:    e.SecretKeyID,
+		Pending:        e.Pending,
+		Replaces:       e.Replaces,
+	}
+	if !e.PendingSince.IsZero() {
+		d.PendingSince = e.PendingSince.UTC().Format(pendingSinceLayout)
+	}
+	return d
 }
 
 // encode returns the normal form of l: two-space indented JSON, entries
@@ -101,7 +140,7 @@ func (l *lockFile) encode() []byte {
 		Connections: make([]entryDoc, 0, len(l.Entries)),
 	}
 	for _, e := range l.Entries {
-		doc.Connections = append(doc.Connections, entryDoc(*e))
+		doc.Connections = append(doc.Connections, newEntryDoc(e))
 	}
 	sort.Slice(doc.Connections, func(i, j int) bool {
 		return doc.Connections[i].Name < doc.Connections[j].Name
@@ -217,6 +256,16 @@ func decodeEntry(r *strictReader) (*lockEntry, error) {
 			e.SecretKeyID, err = r.str()
 		case "pending":
 			e.Pending, err = r.boolean()
+		case "pendingSince":
+			var text string
+			text, err = r.str()
+			if err == nil {
+				e.PendingSince, err = time.Parse(time.RFC3339, text)
+				if err != nil {
+					return r.errorf(at, "pendingSince %q is not an RFC 3339 time", text)
+				}
+				e.PendingSince = e.PendingSince.UTC()
+			}
 		case "replaces":
 			e.Replaces, err = r.str()
 		default:
@@ -241,6 +290,9 @@ func checkEntry(e *lockEntry) error {
 	}
 	if !e.Pending && e.ID == "" {
 		problems = append(problems, "missing id (only a pending entry has none)")
+	}
+	if !e.Pending && !e.PendingSince.IsZero() {
+		problems = append(problems, "pendingSince is set, but the entry is not pending")
 	}
 	if (e.SecretHMAC == "") != (e.SecretKeyID == "") {
 		problems = append(problems, "secretHmac and secretKeyId must be set together")

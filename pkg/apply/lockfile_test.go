@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -24,6 +25,7 @@ func sampleLock() *lockFile {
 	l.Entries["billing <eu> & co"] = &lockEntry{
 		Name: "billing <eu> & co", ConnectionSpec: mysql,
 		AuthSpecName: "Basic Authentication", Digest: "sha256:3333", Pending: true,
+		PendingSince: time.Date(2026, 3, 1, 12, 0, 0, 250e6, time.UTC),
 	}
 	l.Entries["analytics"] = &lockEntry{
 		Name: "analytics", ID: "025d4158-4113-403b-b551-e81724d3880c", ConnectionSpec: specRef{ID: "3c9b37f8-13a6-43d8-bad3-b863b941fedd"},
@@ -92,6 +94,8 @@ func TestDecodeLockErrors(t *testing.T) {
 		{"missing id", "missing-id.json", `8:5: connection "orders": missing id (only a pending entry has none)`},
 		{"pending with id", "pending-with-id.json", `8:5: connection "orders": a pending entry has no id yet, but id is set`},
 		{"hmac without key id", "hmac-without-key-id.json", `8:5: connection "orders": secretHmac and secretKeyId must be set together`},
+		{"pendingSince without pending", "pending-since-not-pending.json", `8:5: connection "orders": pendingSince is set, but the entry is not pending`},
+		{"pendingSince not a time", "pending-since-invalid.json", `17:7: pendingSince "yesterday" is not an RFC 3339 time`},
 		{"syntax error", "syntax-error.json", `11:7: invalid character '"' after object key:value pair`},
 		{"truncated", "truncated.json", `6:3: unexpected end of file`},
 		{"trailing data", "trailing-data.json", `9:1: unexpected data after the end of the document`},
@@ -233,5 +237,21 @@ func TestLockKeyID(t *testing.T) {
 	}
 	if len(a) != 16 {
 		t.Errorf("lockKeyID length = %d, want 16", len(a))
+	}
+}
+
+func TestPendingTime(t *testing.T) {
+	tests := []struct {
+		in, want time.Time
+	}{
+		{time.Date(2026, 3, 1, 12, 0, 0, 250e6, time.UTC), time.Date(2026, 3, 1, 12, 0, 0, 250e6, time.UTC)},
+		{time.Date(2026, 3, 1, 12, 0, 0, 250e6+1, time.UTC), time.Date(2026, 3, 1, 12, 0, 0, 251e6, time.UTC)},
+		{time.Date(2026, 3, 1, 13, 0, 0, 0, time.FixedZone("CET", 3600)), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		got := pendingTime(tt.in)
+		if !got.Equal(tt.want) || got.Location() != time.UTC {
+			t.Errorf("pendingTime(%v) = %v, want %v in UTC, never earlier than the input", tt.in, got, tt.want)
+		}
 	}
 }

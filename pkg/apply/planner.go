@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apply-cli/apply/pkg/flowservice"
 	"github.com/apply-cli/apply/pkg/spec"
@@ -48,7 +49,7 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 		if err := s.checkAuthOnline(ctx, manifests); err != nil {
 			return nil, err
 		}
-		rs, err := s.refresh(ctx, manifests)
+		rs, err := s.refreshSettled(ctx, manifests)
 		if err != nil {
 			return nil, err
 		}
@@ -258,6 +259,7 @@ func (pl *planner) planPending(a *Action, e *lockEntry) {
 		resolved := *e
 		resolved.ID = matches[0].ID
 		resolved.Pending = false
+		resolved.PendingSince = time.Time{}
 		pl.claimed[resolved.ID] = true
 		pl.planRecorded(a, &resolved)
 		if a.Kind == NoChange || a.Kind == Update {

@@ -65,12 +65,19 @@ type EventKind string
 const (
 	EventStarted  EventKind = "started"
 	EventFinished EventKind = "finished"
+
+	// EventNotice carries a message for the user in Event.Message, such
+	// as a wait for the creates of an interrupted run. It belongs to no
+	// action.
+	EventNotice EventKind = "notice"
 )
 
-// Event reports progress of [Session.Apply] to Config.OnEvent.
+// Event reports progress of [Session.Plan] and [Session.Apply] to
+// Config.OnEvent.
 type Event struct {
-	Kind   EventKind
-	Index  int     // the action's index in Plan.Actions
-	Action Action  // the action
-	Result *Result // set for EventFinished
+	Kind    EventKind
+	Index   int     // the action's index in Plan.Actions; -1 for EventNotice
+	Action  Action  // the action; zero for EventNotice
+	Result  *Result // set for EventFinished
+	Message string  // set for EventNotice: one line, holding no secret
 }

@@ -51,6 +51,14 @@ type Config struct {
 	// Parallelism caps concurrent API calls while applying; 0 means 10.
 	Parallelism int
 
+	// PendingGrace is how long after a create was recorded as pending its
+	// request may still be in flight at the service; 0 means
+	// DefaultPendingGrace. A plan that finds a pending entry younger than
+	// this and no connection for it waits until the grace period has
+	// passed, then reads the remote state again, so that it adopts what a
+	// killed run's create made instead of creating a duplicate.
+	PendingGrace time.Duration
+
 	Prune         bool // carry out deletes of lock entries that have no manifest
 	AllowReplace  bool // carry out replaces, which delete a connection and create another
 	UpdateSecrets bool // send sensitive params even when no change is detected
@@ -63,16 +71,27 @@ type Config struct {
 
 	Logger *slog.Logger // debug logs; nil discards them
 
-	// OnEvent, when set, is called as each action starts and finishes.
-	// Apply calls it from several goroutines at once, so it must be safe
-	// for concurrent use, and it should return quickly because the action's
-	// worker waits for it.
+	// OnEvent, when set, is called as each action starts and finishes,
+	// and with an [EventNotice] for each message the user should see
+	// while Plan or Apply runs, such as a wait. Apply calls it from
+	// several goroutines at once, so it must be safe for concurrent use,
+	// and it should return quickly because the action's worker waits for
+	// it.
 	OnEvent func(Event)
 }
 
 // DefaultParallelism is the number of concurrent API calls when
 // Config.Parallelism is 0.
 const DefaultParallelism = 10
+
+// DefaultPendingGrace is Config.PendingGrace when it is 0: the client's
+// timeout of one request, after which the client no longer waits for a
+// create it sent.
+//
+// NOTE: the documentation does not say how long the service may take to
+// commit a create after the client gave up on it. This assumes it takes no
+// longer than the client's request timeout.
+const DefaultPendingGrace = 60 * time.Second
 
 // Errors that callers test with [errors.Is].
 var (
@@ -156,6 +175,12 @@ func checkConfig(cfg Config) (Config, error) {
 	}
 	if cfg.Parallelism == 0 {
 		cfg.Parallelism = DefaultParallelism
+	}
+	if cfg.PendingGrace < 0 {
+		problems = append(problems, fmt.Errorf("pending grace period %v is negative", cfg.PendingGrace))
+	}
+	if cfg.PendingGrace == 0 {
+		cfg.PendingGrace = DefaultPendingGrace
 	}
 	cfg.Target.Endpoint = strings.TrimRight(cfg.Target.Endpoint, "/")
 	if err := errors.Join(problems...); err != nil {
