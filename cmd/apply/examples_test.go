@@ -98,6 +98,29 @@ func TestWorkflowExample(t *testing.T) {
 		}
 	})
 
+	t.Run("plan reads the base branch's lock file", func(t *testing.T) {
+		if !strings.Contains(plan.Run, `git show HEAD^1:apply.lock.json >"$base_lock"`) {
+			t.Errorf("the Plan step does not extract the base branch's lock file:\n%s", plan.Run)
+		}
+		if !strings.Contains(plan.Run, `--lock "$base_lock"`) {
+			t.Errorf("the Plan step does not plan with --lock \"$base_lock\":\n%s", plan.Run)
+		}
+		if depth := planJob.Steps[0].With["fetch-depth"]; depth != "2" {
+			t.Errorf("the plan job checks out with fetch-depth %q, want 2, so that HEAD^1 is the base branch", depth)
+		}
+	})
+
+	t.Run("a changed lock file fails the pull request", func(t *testing.T) {
+		check := planJob.step(t, "Check whether the pull request changes apply.lock.json")
+		if !strings.Contains(check.Run, "git diff --quiet HEAD^1 HEAD -- apply.lock.json") {
+			t.Errorf("the check does not compare apply.lock.json with the base branch:\n%s", check.Run)
+		}
+		fail := planJob.step(t, "Fail when the pull request changes apply.lock.json")
+		if !strings.Contains(fail.If, "steps."+check.ID+".outputs.changed == 'true'") || !strings.Contains(fail.Run, "exit 1") {
+			t.Errorf("the last step does not fail on a changed lock file: if %q, run:\n%s", fail.If, fail.Run)
+		}
+	})
+
 	t.Run("the comment is found by its marker", func(t *testing.T) {
 		comment := planJob.step(t, "Comment the plan on the pull request")
 		if strings.Contains(comment.Run, "--edit-last") {
@@ -339,4 +362,61 @@ func TestWorkflowCommitStep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWorkflowLockChangeCheck runs the step of the workflow example that
+// tells whether a pull request changes the lock file, on real merge
+// commits.
+func TestWorkflowLockChangeCheck(t *testing.T) {
+	check := loadWorkflowJobs(t)["plan"].step(t, "Check whether the pull request changes apply.lock.json")
+
+	tests := []struct {
+		name     string
+		prFile   string
+		wantFlag string
+	}{
+		{"manifest change", "connections/orders.yaml", "changed=false\n"},
+		{"lock file change", "apply.lock.json", "changed=true\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := t.TempDir()
+			git(t, repo, "init", "-q", "--initial-branch=main")
+			writeAndCommit(t, repo, "apply.lock.json", "{\"version\": 1}\n")
+			git(t, repo, "checkout", "-q", "-b", "pr")
+			writeAndCommit(t, repo, tt.prFile, "changed by the pull request\n")
+			git(t, repo, "checkout", "-q", "main")
+			writeAndCommit(t, repo, "connections/other.yaml", "changed on main\n")
+			// GitHub checks out a merge commit whose first parent is the
+			// base branch.
+			git(t, repo, "merge", "-q", "--no-ff", "-m", "merge", "pr")
+
+			output := filepath.Join(t.TempDir(), "output")
+			out, err := runWorkflowScript(t, repo, check.Run, "GITHUB_OUTPUT="+output)
+			if err != nil {
+				t.Fatalf("check step: %v\n%s", err, out)
+			}
+			got, err := os.ReadFile(output)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.wantFlag {
+				t.Errorf("step output = %q, want %q", got, tt.wantFlag)
+			}
+			if wantError := tt.wantFlag == "changed=true\n"; strings.Contains(out, "::error file=apply.lock.json::") != wantError {
+				t.Errorf("error annotation shown = %v, want %v; output:\n%s", !wantError, wantError, out)
+			}
+		})
+	}
+
+	t.Run("not a merge commit", func(t *testing.T) {
+		repo := t.TempDir()
+		git(t, repo, "init", "-q", "--initial-branch=main")
+		writeAndCommit(t, repo, "apply.lock.json", "{}\n")
+		writeAndCommit(t, repo, "apply.lock.json", "{\"changed\": true}\n")
+		out, err := runWorkflowScript(t, repo, check.Run, "GITHUB_OUTPUT="+filepath.Join(t.TempDir(), "output"))
+		if err == nil {
+			t.Errorf("check step on a plain commit succeeded, want an error; output:\n%s", out)
+		}
+	})
 }
