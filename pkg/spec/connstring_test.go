@@ -231,3 +231,40 @@ func TestConnTemplateVariables(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckConnString checks that the connection string check never panics
+// and that no error or warning shows a variable's value. Every value starts
+// with "§", which no message text, variable name or required key contains.
+func FuzzCheckConnString(f *testing.F) {
+	f.Add("${DSN}", "Server=db;PWD=pw;x")
+	f.Add("${BASE};PWD={${PW}}", "Server=db;UID={a}}b}")
+	f.Add("Server=db;PWD=${PW}", "a;b=c")
+	f.Add("PWD={a;${PW};b}", "}")
+	p := paramSpec{connString: true, requiredKeys: []string{"server", "pwd"}}
+	f.Fuzz(func(t *testing.T, template, value string) {
+		if strings.Contains(template, "§") {
+			return
+		}
+		segs, errs := parseRefs(template)
+		if len(errs) > 0 || !hasVariables(segs) {
+			return
+		}
+		for i := range segs {
+			if segs[i].variable != "" {
+				segs[i].text = "§" + value
+			}
+		}
+		resolved := SensitiveValue(NewSecret(joinVars(variableNames(segs)), joinSegments(segs, nil)))
+		resolved.segments = segs
+		unresolved := UnresolvedValue(variableNames(segs)[0])
+		unresolved.segments = segs
+		for _, v := range []Value{resolved, unresolved} {
+			errs, warnings := checkConnString(v, p, "auth.params.dsn", Position{})
+			for _, e := range append(errs, warnings...) {
+				if strings.Contains(e.Msg, "§") {
+					t.Fatalf("message shows a value: %s", e.Msg)
+				}
+			}
+		}
+	})
+}
