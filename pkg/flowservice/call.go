@@ -17,8 +17,12 @@ import (
 	"time"
 )
 
-// maxResponseBytes bounds a response body read into memory. The largest
-// documented responses are list pages and connection specs, far below it.
+// maxResponseBytes bounds a response body read into memory. By estimate it
+// leaves a wide margin: a list page holds at most 1,000 items (the documented
+// cap of /connections/search, which the emulator applies too), and a
+// connection item is about 1 KiB (the documented example is 850 bytes), so a
+// full page is about 1 MiB. The connection specs under schemas/ are 1 to
+// 3 KiB each; even at 30 KiB, a thousand specs in one response fit.
 const maxResponseBytes = 32 << 20
 
 // request is one API call before it is sent.

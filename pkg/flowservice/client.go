@@ -100,6 +100,8 @@ type Client struct {
 	retries  int
 	maxDelay time.Duration
 	stats    counters
+
+	listLimits listLimits
 }
 
 // Stats counts a client's traffic since it was created.
@@ -151,6 +153,8 @@ func New(cfg Config) (*Client, error) {
 		retries:  cfg.MaxRetries,
 		maxDelay: cfg.MaxBackoff,
 		limiter:  rate.NewLimiter(rate.Inf, 1),
+
+		listLimits: listLimits{items: defaultMaxListItems, bytes: defaultMaxListBytes},
 	}
 	c.http = wrapHTTPClient(cfg.HTTPClient, c.logger, endpoint.Scheme == "http")
 	switch {

@@ -134,7 +134,8 @@ func (c *Client) GetConnection(ctx context.Context, id string) (*Connection, err
 
 // ListConnections returns every connection matching opts, following
 // continuation links across pages. On error it returns no connections, even
-// if some pages were read.
+// if some pages were read. A listing of more than 1,000,000 items or 256 MiB
+// of responses fails, because all of it is held in memory.
 func (c *Client) ListConnections(ctx context.Context, opts ListOptions) ([]Connection, error) {
 	query := url.Values{}
 	for _, p := range opts.Properties {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -338,5 +339,65 @@ func TestLoopbackTransportHasNoProxy(t *testing.T) {
 		if got := tr.Proxy == nil; got != loopbackOnly {
 			t.Errorf("loopbackOnly %v: Proxy == nil is %v, want %v", loopbackOnly, got, loopbackOnly)
 		}
+	}
+}
+
+// endlessPages serves pages of three items, each linking to the next, and
+// counts the requests.
+func endlessPages(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		fmt.Fprintf(w, `{"items":[{"id":"a"},{"id":"b"},{"id":"c"}],"_links":{"next":{"href":"/connections?continuationToken=%d"}}}`, n)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &requests
+}
+
+func TestListStopsAtLimits(t *testing.T) {
+	pageBytes := len(`{"items":[{"id":"a"},{"id":"b"},{"id":"c"}],"_links":{"next":{"href":"/connections?continuationToken=1"}}}`)
+	tests := []struct {
+		name      string
+		limits    listLimits
+		wantPages int64
+		wantText  string
+	}{
+		{"item count", listLimits{items: 10, bytes: 1 << 30}, 4, "more than 10 items after 4 pages"},
+		{"total bytes", listLimits{items: 1000, bytes: 2*pageBytes + 10}, 3, "MiB after 3 pages; narrow the filters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, requests := endlessPages(t)
+			c, err := New(Config{Endpoint: srv.URL, APIKey: "key", OrgID: "org", Token: StaticToken("token")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.listLimits = tc.limits
+
+			conns, err := c.ListConnections(context.Background(), ListOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.wantText) {
+				t.Errorf("ListConnections error = %v, want one containing %q", err, tc.wantText)
+			}
+			if conns != nil {
+				t.Errorf("ListConnections returned %d connections with the error, want none", len(conns))
+			}
+			if got := requests.Load(); got != tc.wantPages {
+				t.Errorf("server got %d requests, want %d", got, tc.wantPages)
+			}
+		})
+	}
+}
+
+func TestNewSetsListLimits(t *testing.T) {
+	c, err := New(Config{Endpoint: "https://platform.adobe.io", APIKey: "key", OrgID: "org", Token: StaticToken("token")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := listLimits{items: defaultMaxListItems, bytes: defaultMaxListBytes}
+	if c.listLimits != want {
+		t.Errorf("listLimits = %+v, want %+v", c.listLimits, want)
+	}
+	if defaultMaxListBytes > 512<<20 {
+		t.Errorf("defaultMaxListBytes = %d MiB, want at most 512 MiB", defaultMaxListBytes>>20)
 	}
 }

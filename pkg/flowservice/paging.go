@@ -14,6 +14,24 @@ import (
 // each link differs from the ones before.
 const maxPages = 10000
 
+// Bounds of one listing, which returns every item at once and so holds all
+// of them in memory. By estimate they are far above a real sandbox: a
+// connection item is about 1 KiB of JSON (the documented example is 850
+// bytes), so the byte bound is reached at about 250,000 connections. The
+// byte bound limits the memory of large items (a connection spec keeps its
+// JSON in Raw), and the item count limits that of small ones.
+const (
+	defaultMaxListItems = 1_000_000
+	defaultMaxListBytes = 256 << 20 // response bodies of all pages together
+)
+
+// listLimits bounds one listing; [New] sets the defaults, and tests lower
+// them.
+type listLimits struct {
+	items int
+	bytes int
+}
+
 // page is one page of a list response. The last page carries "_links": {}
 // or no _links at all.
 type page struct {
@@ -26,18 +44,28 @@ type page struct {
 }
 
 // listPages sends GET resource?query and calls each with the items of every
-// page, following _links.next.href until the last page.
+// page, following _links.next.href until the last page. It fails once the
+// pages together exceed c.listLimits.
 func (c *Client) listPages(ctx context.Context, resource string, query url.Values, each func(json.RawMessage) error) error {
 	r := &request{method: http.MethodGet, path: resource, query: query}
 	seen := map[string]bool{r.url(c.base): true}
+	var items, size int
 	for pages := 1; ; pages++ {
 		res, err := c.do(ctx, r)
 		if err != nil {
 			return err
 		}
+		if size += len(res.body); size > c.listLimits.bytes {
+			return fmt.Errorf("GET %s: listing larger than %d MiB after %d pages; narrow the filters",
+				resource, c.listLimits.bytes>>20, pages)
+		}
 		var p page
 		if err := json.Unmarshal(res.body, &p); err != nil {
 			return fmt.Errorf("GET %s: decode page %d: %w", resource, pages, err)
+		}
+		if items += len(p.Items); items > c.listLimits.items {
+			return fmt.Errorf("GET %s: listing has more than %d items after %d pages; narrow the filters",
+				resource, c.listLimits.items, pages)
 		}
 		for _, item := range p.Items {
 			if err := each(item); err != nil {
