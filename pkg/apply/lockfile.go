@@ -159,13 +159,15 @@ func (l *lockFile) encode() []byte {
 
 // decodeLock parses a lock file strictly: a syntax error, an unknown or
 // repeated field, a value of the wrong type, an unsupported version, a
-// repeated name or id, or an entry that is neither recorded nor pending is
-// an error giving its line and column.
+// repeated name or id, a replaces that names a recorded connection or that
+// another entry replaces too, or an entry that is neither recorded nor
+// pending is an error giving its line and column.
 func decodeLock(data []byte) (*lockFile, error) {
 	r := newStrictReader(data)
 	l := newLockFile(Target{})
 	version := -1
-	ids := make(map[string]string) // id -> name, to reject an id listed twice
+	ids := make(map[string]string)      // id -> name, to reject an id listed twice
+	replaced := make(map[string]string) // replaces -> name, to reject a replaces that names a recorded connection
 
 	err := r.object(func(key string, at int64) error {
 		var err error
@@ -203,8 +205,16 @@ func decodeLock(data []byte) (*lockFile, error) {
 				if other, dup := ids[e.ID]; dup && e.ID != "" {
 					return r.errorf(at, "connections %q and %q have the same id %s", other, e.Name, e.ID)
 				}
+				if err := checkReplaces(e, ids, replaced); err != nil {
+					return r.errorf(at, "%v", err)
+				}
 				l.Entries[e.Name] = e
-				ids[e.ID] = e.Name
+				if e.ID != "" {
+					ids[e.ID] = e.Name
+				}
+				if e.Replaces != "" {
+					replaced[e.Replaces] = e.Name
+				}
 				return nil
 			})
 		default:
@@ -274,6 +284,28 @@ func decodeEntry(r *strictReader) (*lockEntry, error) {
 		return err
 	})
 	return e, err
+}
+
+// checkReplaces returns an error when e's replaces names a connection that
+// an entry read before records (ids) or replaces too (replaced), or when an
+// entry read before replaces e's own connection. A plan deletes the
+// connection in replaces without --allow-replace, to finish an interrupted
+// replace, so such a lock file, for example from a merge conflict resolved
+// by hand, would delete a connection that a manifest still manages.
+func checkReplaces(e *lockEntry, ids, replaced map[string]string) error {
+	if other, ok := replaced[e.ID]; ok && e.ID != "" {
+		return fmt.Errorf("connection %q has id %s, which connection %q replaces: an entry may replace only a connection that no entry records", e.Name, e.ID, other)
+	}
+	if e.Replaces == "" {
+		return nil
+	}
+	if other, ok := ids[e.Replaces]; ok {
+		return fmt.Errorf("connection %q replaces %s, which is the id of connection %q: an entry may replace only a connection that no entry records", e.Name, e.Replaces, other)
+	}
+	if other, ok := replaced[e.Replaces]; ok {
+		return fmt.Errorf("connections %q and %q both replace %s", other, e.Name, e.Replaces)
+	}
+	return nil
 }
 
 // checkEntry returns what makes e inconsistent, or nil.
