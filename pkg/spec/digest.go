@@ -45,6 +45,11 @@ type sensitiveParam struct {
 // a secret does; [Manifest.SecretHMAC] covers secrets. Positions, comments,
 // formatting, key order and renamedFrom do not affect it: renamedFrom
 // instructs the lock file and is not sent to the API.
+//
+// NOTE: while m.AuthChecked is false every param is sensitive, so the
+// digest and [Manifest.SecretHMAC] differ from those computed after
+// CheckAuth whenever the check shows a param again. Compare them only
+// between manifests whose auth params are both checked or both unchecked.
 func (m *Manifest) Digest() string {
 	c := canonicalManifest{
 		Format:         digestFormat,
