@@ -5,6 +5,7 @@
 // environment and computes canonical digests for change detection.
 //
 // The package never talks to the network. Values that came from the
-// environment, and params that a connection spec marks "format": "password",
-// are carried as [Secret], whose printed forms never show the value.
+// environment, params that a connection spec marks "format": "password",
+// and every param whose connection spec is not yet checked are carried as
+// [Secret], whose printed forms never show the value.
 package spec

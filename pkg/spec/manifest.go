@@ -57,6 +57,7 @@ type Manifest struct {
 
 	// AuthChecked is false when the connection spec is not known offline,
 	// so the auth params still need a check against GET /connectionSpecs/{id}.
+	// Until CheckAuth runs, every param is sensitive.
 	AuthChecked bool
 
 	// Fields maps a field path such as "auth.params.port" to the position
