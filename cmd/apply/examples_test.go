@@ -220,14 +220,21 @@ func TestDocCommandsParse(t *testing.T) {
 		}
 		checked := 0
 		for _, raw := range strings.Split(string(data), "\n") {
-			line, ok := strings.CutPrefix(raw, "go run ./cmd/apply ")
-			if !ok {
-				line, ok = strings.CutPrefix(raw, "apply ")
+			var line string
+			var ok bool
+			for _, prefix := range []string{"go run ./cmd/apply ", "./apply ", "apply "} {
+				if line, ok = strings.CutPrefix(raw, prefix); ok {
+					break
+				}
 			}
 			if !ok || !strings.HasPrefix(line, "-") && !strings.HasPrefix(line, "validate ") {
 				continue
 			}
 			checked++
+			if strings.HasPrefix(raw, "go run ") && strings.Contains(line, "--detailed-exitcode") {
+				// go run exits 1 for any non-zero status of the program.
+				t.Errorf("%s: %q shows an exit status through go run, which turns 3 into 1; use a built binary", doc, raw)
+			}
 			if problems := checkCommandLine(strings.Fields(line)); len(problems) > 0 {
 				t.Errorf("%s: %q is invalid:\n%s", doc, raw, strings.Join(problems, "\n"))
 			}
