@@ -31,7 +31,7 @@ func (x *executor) markPending(actions []int) bool {
 			Pending:        true,
 			PendingSince:   now,
 		}
-		e.SecretHMAC, e.SecretKeyID = x.sentHMAC(st)
+		x.setHMAC(e, st)
 		if len(st.deleteIDs) == 1 {
 			e.Replaces = st.deleteIDs[0]
 		}
@@ -103,27 +103,29 @@ func (x *executor) entryAfter(st *step, id string) *lockEntry {
 		Digest:         m.Digest(),
 	}
 	switch {
-	case st.sendsParams():
-		e.SecretHMAC, e.SecretKeyID = x.sentHMAC(st)
+	case st.sendsParams() || st.rehash:
+		// With rehash, the remote holds the manifest's secrets, as an
+		// unsalted HMAC showed.
+		x.setHMAC(e, st)
 	case st.recorded != nil:
 		// The sensitive params were not sent, so the remote still holds
 		// the ones this HMAC describes.
-		e.SecretHMAC, e.SecretKeyID = st.recorded.SecretHMAC, st.recorded.SecretKeyID
+		e.SecretSalt, e.SecretHMAC, e.SecretKeyID = st.recorded.SecretSalt, st.recorded.SecretHMAC, st.recorded.SecretKeyID
 	}
 	return e
 }
 
-// sentHMAC returns the HMAC of the sensitive params the step sends and the
-// key's id, or empty strings without a key.
-func (x *executor) sentHMAC(st *step) (hmac, keyID string) {
+// setHMAC records in e the salted HMAC of the sensitive params of the
+// step's manifest, with the salt and the key's id, or leaves the three
+// fields empty without a key or without sensitive params.
+func (x *executor) setHMAC(e *lockEntry, st *step) {
+	e.SecretSalt, e.SecretHMAC, e.SecretKeyID = "", "", ""
 	if x.s.keyID == "" {
-		return "", ""
+		return
 	}
-	hmac = st.manifest.SecretHMAC(x.s.cfg.LockKey)
-	if hmac == "" {
-		return "", ""
+	if mac := x.s.secretHMAC(st.manifest, st.salt); mac != "" {
+		e.SecretSalt, e.SecretHMAC, e.SecretKeyID = st.salt, mac, x.s.keyID
 	}
-	return hmac, x.s.keyID
 }
 
 // flush writes the lock file if it changed since the last write.

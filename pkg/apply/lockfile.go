@@ -32,8 +32,14 @@ type lockEntry struct {
 	Digest         string // the manifest's digest when last applied; holds no secret
 
 	// SecretHMAC is a keyed HMAC of the sensitive params last sent, and
-	// SecretKeyID identifies the key it was computed with. Both are empty
-	// when no key was given or the sensitive params were never sent.
+	// SecretKeyID identifies the lock key it was computed with. Both are
+	// empty when no key was given or the sensitive params were never sent.
+	// SecretSalt is the entry's random salt, from which the HMAC's key is
+	// derived (see entryKey), so that two connections with the same
+	// password have different HMACs. It is set with the entry's first HMAC
+	// and kept afterwards. Entries written before salts existed have an
+	// HMAC without one, keyed with the lock key itself.
+	SecretSalt  string
 	SecretHMAC  string
 	SecretKeyID string
 
@@ -88,6 +94,7 @@ type entryDoc struct {
 	ConnectionSpec specRef `json:"connectionSpec"`
 	AuthSpecName   string  `json:"authSpecName,omitempty"`
 	Digest         string  `json:"digest,omitempty"`
+	SecretSalt     string  `json:"secretSalt,omitempty"`
 	SecretHMAC     string  `json:"secretHmac,omitempty"`
 	SecretKeyID    string  `json:"secretKeyId,omitempty"`
 	Pending        bool    `json:"pending,omitempty"`
@@ -116,6 +123,7 @@ func newEntryDoc(e *lockEntry) entryDoc {
 		ConnectionSpec: e.ConnectionSpec,
 		AuthSpecName:   e.AuthSpecName,
 		Digest:         e.Digest,
+		SecretSalt:     e.SecretSalt,
 		SecretHMAC:     e.SecretHMAC,
 		SecretKeyID:    e.SecretKeyID,
 		Pending:        e.Pending,
@@ -260,6 +268,8 @@ func decodeEntry(r *strictReader) (*lockEntry, error) {
 			e.AuthSpecName, err = r.str()
 		case "digest":
 			e.Digest, err = r.str()
+		case "secretSalt":
+			e.SecretSalt, err = r.str()
 		case "secretHmac":
 			e.SecretHMAC, err = r.str()
 		case "secretKeyId":
@@ -328,6 +338,9 @@ func checkEntry(e *lockEntry) error {
 	}
 	if (e.SecretHMAC == "") != (e.SecretKeyID == "") {
 		problems = append(problems, "secretHmac and secretKeyId must be set together")
+	}
+	if e.SecretSalt != "" && e.SecretHMAC == "" {
+		problems = append(problems, "secretSalt is set without secretHmac")
 	}
 	if e.Replaces != "" && e.Replaces == e.ID {
 		problems = append(problems, "an entry cannot replace itself")

@@ -20,7 +20,7 @@ func sampleLock() *lockFile {
 	l.Entries["orders"] = &lockEntry{
 		Name: "orders", ID: "139f6a5f-a78b-4744-9f6a-5fa78bd74431", ConnectionSpec: mysql,
 		AuthSpecName: "Basic Authentication", Digest: "sha256:1111",
-		SecretHMAC: "hmac-sha256:2222", SecretKeyID: "0123456789abcdef",
+		SecretSalt: "QZD2CXUAX7X7GLQXMAKN2ZGLIL", SecretHMAC: "hmac-sha256:2222", SecretKeyID: "0123456789abcdef",
 	}
 	l.Entries["billing <eu> & co"] = &lockEntry{
 		Name: "billing <eu> & co", ConnectionSpec: mysql,
@@ -94,6 +94,7 @@ func TestDecodeLockErrors(t *testing.T) {
 		{"missing id", "missing-id.json", `8:5: connection "orders": missing id (only a pending entry has none)`},
 		{"pending with id", "pending-with-id.json", `8:5: connection "orders": a pending entry has no id yet, but id is set`},
 		{"hmac without key id", "hmac-without-key-id.json", `8:5: connection "orders": secretHmac and secretKeyId must be set together`},
+		{"salt without hmac", "salt-without-hmac.json", `8:5: connection "orders": secretSalt is set without secretHmac`},
 		{"pendingSince without pending", "pending-since-not-pending.json", `8:5: connection "orders": pendingSince is set, but the entry is not pending`},
 		{"pendingSince not a time", "pending-since-invalid.json", `17:7: pendingSince "yesterday" is not an RFC 3339 time`},
 		{"replaces a recorded id", "replaces-recorded-id.json", `17:5: connection "payments" replaces 139f6a5f-a78b-4744-9f6a-5fa78bd74431, which is the id of connection "orders"`},
@@ -256,5 +257,22 @@ func TestPendingTime(t *testing.T) {
 		if !got.Equal(tt.want) || got.Location() != time.UTC {
 			t.Errorf("pendingTime(%v) = %v, want %v in UTC, never earlier than the input", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestEntryKey(t *testing.T) {
+	key := []byte("lock key")
+	a := entryKey(key, "salt-a")
+	if !bytes.Equal(a, entryKey(key, "salt-a")) {
+		t.Error("entryKey is not deterministic")
+	}
+	if bytes.Equal(a, entryKey(key, "salt-b")) {
+		t.Error("entryKey is the same for two salts")
+	}
+	if bytes.Equal(a, entryKey([]byte("other key"), "salt-a")) {
+		t.Error("entryKey is the same for two lock keys")
+	}
+	if s1, s2 := newSalt(), newSalt(); s1 == s2 || len(s1) != 26 {
+		t.Errorf("newSalt() = %q, %q; want two different 26-character salts", s1, s2)
 	}
 }

@@ -201,6 +201,10 @@ func (pl *planner) planManifest(m *spec.Manifest) Action {
 	st := &step{manifest: m}
 	a.step = st
 	e, lockName := pl.entryFor(m)
+	st.salt = newSalt()
+	if e != nil && e.SecretSalt != "" {
+		st.salt = e.SecretSalt
+	}
 	if e != nil {
 		st.lockName = lockName
 		pl.consumed[lockName] = true
@@ -532,8 +536,10 @@ func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 	}
 
 	comparable := pl.s.keyID != "" && e != nil && e.SecretHMAC != "" && e.SecretKeyID == pl.s.keyID
+	changed := comparable && pl.s.secretHMAC(m, e.SecretSalt) != e.SecretHMAC
+	st.rehash = comparable && !changed && e.SecretSalt == ""
 	switch {
-	case comparable && m.SecretHMAC(pl.s.cfg.LockKey) != e.SecretHMAC:
+	case changed:
 		a.Changes = append(a.Changes, secretsChange(m, false))
 		st.sendParams = true
 	case pl.s.cfg.UpdateSecrets:

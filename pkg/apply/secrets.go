@@ -2,12 +2,19 @@ package apply
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/apply-cli/apply/pkg/spec"
 )
 
 // lockKeyIDLabel is the message whose HMAC identifies a lock key.
 const lockKeyIDLabel = "apply lock key id"
+
+// entrySaltLabel prefixes an entry's salt in the message whose HMAC is the
+// entry's key.
+const entrySaltLabel = "apply entry salt:"
 
 // lockKeyID returns a fingerprint of key for the lock file, so that a
 // changed key is noticed. It is keyed itself: without the key, it reveals
@@ -16,4 +23,33 @@ func lockKeyID(key []byte) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(lockKeyIDLabel))
 	return hex.EncodeToString(mac.Sum(nil))[:16]
+}
+
+// newSalt returns a random salt for a lock entry: 26 base32 characters,
+// 128 bits.
+func newSalt() string { return rand.Text() }
+
+// entryKey returns the key of one lock entry's secret HMAC: an HMAC-SHA256,
+// keyed with the lock key, of the entry's salt. Connections that share a
+// password then have unrelated HMACs, so the lock file does not reveal the
+// reuse.
+func entryKey(lockKey []byte, salt string) []byte {
+	mac := hmac.New(sha256.New, lockKey)
+	mac.Write([]byte(entrySaltLabel + salt))
+	return mac.Sum(nil)
+}
+
+// secretHMAC returns the HMAC of m's sensitive params for a lock entry
+// with the given salt, or "" when there is no lock key or nothing to hash
+// (see [spec.Manifest.SecretHMAC]). An empty salt gives the HMAC that
+// versions without salts recorded, keyed with the lock key itself, which
+// is only compared, never written.
+func (s *Session) secretHMAC(m *spec.Manifest, salt string) string {
+	if len(s.cfg.LockKey) == 0 {
+		return ""
+	}
+	if salt == "" {
+		return m.SecretHMAC(s.cfg.LockKey)
+	}
+	return m.SecretHMAC(entryKey(s.cfg.LockKey, salt))
 }

@@ -19,6 +19,16 @@ type step struct {
 	// params the remote connection holds; nil when they are unknown.
 	recorded *lockEntry
 
+	// salt is the secret salt of the entry the step writes: the salt of
+	// the entry it starts from, or a new one, used only if the entry gets
+	// an HMAC.
+	salt string
+
+	// rehash is set when recorded has an HMAC without a salt that matches
+	// the manifest's secrets, so the written entry gets a salted HMAC
+	// although no secret is sent.
+	rehash bool
+
 	create     bool     // a new connection is created first
 	sendParams bool     // a patch sends the auth params, sensitive values included
 	deleteIDs  []string // connections deleted after the rest succeeded
