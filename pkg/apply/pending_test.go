@@ -159,7 +159,7 @@ func TestPendingWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &Session{cfg: Config{PendingGrace: time.Minute}, lock: newLockFile(Target{})}
+			s := &Session{cfg: &Config{PendingGrace: time.Minute}, lockKey: func() []byte { return nil }, lock: newLockFile(Target{})}
 			s.lock.Entries["orders"] = &lockEntry{Name: "orders", ConnectionSpec: specRef{ID: mysqlSpecID}, Pending: true, PendingSince: tt.since}
 			rs := &remoteState{byName: nil}
 			wait, missing := s.pendingWait(rs, now)

@@ -5,9 +5,47 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 
 	"github.com/apply-cli/apply/pkg/spec"
 )
+
+// LockKey is the key of the lock file's secret HMACs. Every printed form
+// of it (fmt verbs, JSON, text and slog) shows "(sensitive)", or "(none)"
+// when it is empty, never the key.
+type LockKey []byte
+
+// String returns the redaction marker.
+func (k LockKey) String() string {
+	if len(k) == 0 {
+		return "(none)"
+	}
+	return "(sensitive)"
+}
+
+// GoString returns the redaction marker, so %#v does not show the key.
+func (k LockKey) GoString() string { return "apply.LockKey" + k.String() }
+
+// Format prints the redaction marker for every verb, including %x and %d,
+// which would otherwise print the bytes.
+func (k LockKey) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, k.GoString())
+		return
+	}
+	fmt.Fprint(f, k.String())
+}
+
+// MarshalJSON encodes the redaction marker as a JSON string.
+func (k LockKey) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }
+
+// MarshalText returns the redaction marker.
+func (k LockKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// LogValue implements [slog.LogValuer] with the redaction marker.
+func (k LockKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // lockKeyIDLabel is the message whose HMAC identifies a lock key.
 const lockKeyIDLabel = "apply lock key id"
@@ -26,7 +64,7 @@ func lockKeyID(key []byte) string {
 }
 
 // newSalt returns a random salt for a lock entry: 26 base32 characters,
-// 128 bits.
+// with at least 128 random bits.
 func newSalt() string { return rand.Text() }
 
 // entryKey returns the key of one lock entry's secret HMAC: an HMAC-SHA256,
@@ -45,11 +83,12 @@ func entryKey(lockKey []byte, salt string) []byte {
 // versions without salts recorded, keyed with the lock key itself, which
 // is only compared, never written.
 func (s *Session) secretHMAC(m *spec.Manifest, salt string) string {
-	if len(s.cfg.LockKey) == 0 {
+	key := s.lockKey()
+	if len(key) == 0 {
 		return ""
 	}
 	if salt == "" {
-		return m.SecretHMAC(s.cfg.LockKey)
+		return m.SecretHMAC(key)
 	}
-	return m.SecretHMAC(entryKey(s.cfg.LockKey, salt))
+	return m.SecretHMAC(entryKey(key, salt))
 }

@@ -45,8 +45,8 @@ type Config struct {
 
 	// LockKey keys the HMAC of sensitive params recorded in the lock file,
 	// usually from APPLY_LOCK_KEY. Without it, secret changes cannot be
-	// detected.
-	LockKey []byte
+	// detected. Its printed forms hide it.
+	LockKey LockKey
 
 	// Parallelism caps concurrent API calls while applying; 0 means 10.
 	Parallelism int
@@ -110,13 +110,18 @@ var (
 // [Open] until [Session.Close]. Its methods must not be called
 // concurrently.
 type Session struct {
-	cfg   Config
-	log   *slog.Logger
-	flock *flock.Flock
+	// cfg is a pointer, so that printing a Session by value shows none
+	// of the client's fields, and its LockKey is moved to lockKey.
+	cfg *Config
+	// lockKey returns Config.LockKey. A function prints as an address
+	// with every fmt verb, so no printed form of a Session shows the key.
+	lockKey func() []byte
+	log     *slog.Logger
+	flock   *flock.Flock
 
 	lock   *lockFile // as last read or written
 	onDisk []byte    // the lock file's bytes, nil when it does not exist
-	keyID  string    // identifies cfg.LockKey in the lock file; empty without a key
+	keyID  string    // identifies the lock key in the lock file; empty without a key
 
 	applies int // calls of Apply that got past their checks, to reject stale plans
 }
@@ -132,12 +137,14 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{cfg: cfg, log: cfg.Logger}
+	key := []byte(cfg.LockKey)
+	cfg.LockKey = nil
+	s := &Session{cfg: &cfg, lockKey: func() []byte { return key }, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if len(cfg.LockKey) > 0 {
-		s.keyID = lockKeyID(cfg.LockKey)
+	if len(key) > 0 {
+		s.keyID = lockKeyID(key)
 	}
 
 	s.flock, err = acquireFileLock(ctx, cfg.LockPath, cfg.DryRun, cfg.LockTimeout)
@@ -256,6 +263,11 @@ func (s *Session) writeEncoded(data []byte) error {
 	}
 	s.onDisk = data
 	return nil
+}
+
+// String describes the session by its lock file, for logs and errors.
+func (s *Session) String() string {
+	return "apply.Session(" + s.cfg.LockPath + ")"
 }
 
 // Close releases the file lock. It writes nothing. Calling it again does
