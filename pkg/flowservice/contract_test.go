@@ -823,14 +823,16 @@ func TestContractRateLimit(t *testing.T) {
 
 func TestContractClientRateLimitAvoids429(t *testing.T) {
 	t.Parallel()
-	// The client sends at half the emulator's rate, and the emulator's
-	// burst of three absorbs requests that arrive closer together than
-	// they were sent.
-	emu, url, _ := startEmulator(t, emulator.Options{RateLimit: 10, RateBurst: 3})
+	// The client sends at a quarter of the emulator's rate, and the
+	// emulator's burst of five absorbs requests that scheduling delays
+	// bunch together: a 429 would take six requests, sent over a second,
+	// arriving within 50 ms. Without the client's limit, the ten requests
+	// arrive together and five of them get 429.
+	emu, url, _ := startEmulator(t, emulator.Options{RateLimit: 20, RateBurst: 5})
 	c := newClient(t, url, func(cfg *flowservice.Config) { cfg.RateLimit = 5 })
 
 	var wg sync.WaitGroup
-	for i := range 8 {
+	for i := range 10 {
 		wg.Go(func() {
 			if _, err := c.CountConnections(context.Background()); err != nil {
 				t.Errorf("count %d: %v", i, err)
@@ -983,9 +985,15 @@ func TestContractLatency(t *testing.T) {
 		}
 	})
 
+	// The timeout cases give the client 200 ms, enough to connect over
+	// loopback even on a loaded machine, and the emulator 1 s, so that
+	// every request that reaches it times out.
+	const timeout, latency = 200 * time.Millisecond, time.Second
+
 	t.Run("read past the timeout is retried then fails", func(t *testing.T) {
-		c := newClient(t, url, func(cfg *flowservice.Config) {
-			cfg.HTTPClient = &http.Client{Timeout: 5 * time.Millisecond}
+		emu, srv := serveEmulator(t, emulator.Options{Latency: latency})
+		c := newClient(t, srv.URL, func(cfg *flowservice.Config) {
+			cfg.HTTPClient = &http.Client{Timeout: timeout}
 			cfg.MaxRetries = 2
 		})
 		_, err := c.ListConnections(ctx, flowservice.ListOptions{})
@@ -998,18 +1006,26 @@ func TestContractLatency(t *testing.T) {
 		if got := c.Stats().Requests; got != 3 {
 			t.Errorf("Stats().Requests = %d, want 3", got)
 		}
+		srv.Close() // waits for the emulator to finish every request
+		if got := emu.Stats().ByMethod[http.MethodGet]; got == 0 {
+			t.Error("no GET reached the emulator; the test timed out connecting, not reading")
+		}
 	})
 
 	t.Run("create past the timeout is outcome unknown", func(t *testing.T) {
-		c := newClient(t, url, func(cfg *flowservice.Config) {
-			cfg.HTTPClient = &http.Client{Timeout: 5 * time.Millisecond}
+		emu, srv := serveEmulator(t, emulator.Options{Latency: latency})
+		c := newClient(t, srv.URL, func(cfg *flowservice.Config) {
+			cfg.HTTPClient = &http.Client{Timeout: timeout}
 		})
 		_, err := c.CreateConnection(ctx, mysqlConnection("timed-out"))
 		if !errors.Is(err, flowservice.ErrOutcomeUnknown) {
 			t.Errorf("error = %v, want ErrOutcomeUnknown", err)
 		}
-		if got := c.Stats().Requests; got != 1 {
-			t.Errorf("Stats().Requests = %d, want 1: a create must not be resent", got)
+		// The client may resend a create whose attempt failed before
+		// connecting, so the invariant is on what reached the server.
+		srv.Close() // waits for the emulator to finish every request
+		if got := emu.Stats().ByMethod[http.MethodPost]; got != 1 {
+			t.Errorf("emulator got %d creates, want 1: a create that reached it must not be resent", got)
 		}
 	})
 
@@ -1022,4 +1038,22 @@ func TestContractLatency(t *testing.T) {
 			t.Errorf("error = %v, want context.DeadlineExceeded", err)
 		}
 	})
+}
+
+// serveEmulator serves a new emulator on loopback and returns it with its
+// server, which a test may close early to wait for requests in flight.
+func serveEmulator(t *testing.T, opts emulator.Options) (*emulator.Emulator, *httptest.Server) {
+	t.Helper()
+	emu, err := emulator.New(opts)
+	if err != nil {
+		t.Fatalf("emulator.New: %v", err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := emu.Close(); err != nil {
+			t.Errorf("emulator Close: %v", err)
+		}
+	})
+	return emu, srv
 }
