@@ -182,7 +182,7 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	if err != nil && !out.written && !errors.Is(err, errChangesPending) {
 		// The run stopped before it had a plan to show. The Markdown
 		// and text files get the errors instead, so that a pull-request
-		// comment built from them says why there is no plan.
+		// comment built from them explains why there is no plan.
 		if werr := out.writeFailure(err); werr != nil {
 			fmt.Fprintf(e.stderr, "apply: %v\n", werr)
 		}

@@ -38,7 +38,7 @@ const (
 // least 128 bits even as hex, which puts such guessing out of reach.
 const minLockKeyBytes = 32
 
-// lockKeyHint says how to make a lock key.
+// lockKeyHint is the command that makes a good lock key.
 const lockKeyHint = "create one with: openssl rand -base64 32"
 
 // checkLockKey rejects a lock key too short to resist offline guessing.
@@ -157,8 +157,8 @@ func invalidURLProblem(source, rawURL string, err error) string {
 }
 
 // redactURL returns rawURL with its user name and password replaced by
-// "xxxxx" and its query and fragment removed, or "" when rawURL does not
-// parse, because the parts of such a value cannot be told apart.
+// "xxxxx" and its query and fragment removed. It returns "" when rawURL
+// does not parse, because the credentials in such a value cannot be found.
 func redactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {

@@ -236,6 +236,7 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 	if err := writeEmulatorIgnore(); err != nil {
 		return nil, fmt.Errorf("start emulator: %w", err)
 	}
+
 	token := randomHex(16)
 	// The emulator keeps serving after a second interrupt cancels ctx,
 	// until conn.close, so that the cancelled requests still get responses.
@@ -252,6 +253,7 @@ func connectEmulator(ctx context.Context, e *env, o *applyOptions, conn *connect
 			fmt.Fprintf(e.stderr, "apply: stop emulator: %v\n", err)
 		}
 	}
+
 	sandbox := firstSet(o.sandbox, defaultSandbox)
 	client, err := flowservice.New(flowservice.Config{
 		Endpoint:  srv.url,

@@ -372,7 +372,7 @@ func TestWorkflowCommitStep(t *testing.T) {
 }
 
 // TestWorkflowLockChangeCheck runs the step of the workflow example that
-// tells whether a pull request changes the lock file, on real merge
+// detects whether a pull request changes the lock file, on real merge
 // commits.
 func TestWorkflowLockChangeCheck(t *testing.T) {
 	check := loadWorkflowJobs(t)["plan"].step(t, "Check whether the pull request changes apply.lock.json")
