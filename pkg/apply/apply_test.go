@@ -226,6 +226,7 @@ func TestUpdateFields(t *testing.T) {
 	wantOrders := []FieldChange{
 		{Path: "description", After: "Orders"},
 		{Path: "auth.params.port", Before: "3306", After: "3307"},
+		{Path: "auth.params.password", Sensitive: true, Resent: true},
 	}
 	if diff := cmp.Diff(wantOrders, action(t, p, "orders").Changes); diff != "" {
 		t.Errorf("orders changes (-want +got):\n%s", diff)
@@ -680,8 +681,22 @@ func TestOfflinePlanFromLockFile(t *testing.T) {
 		t.Error("offline plan says it was refreshed")
 	}
 	assertKinds(t, p, "payments:create", "billing:update", "inventory:update", "orders:replace(skipped)")
-	if c := action(t, p, "billing").Changes; len(c) != 1 || !c[0].Unknown {
-		t.Errorf("offline billing changes = %+v, want one change of unknown fields", c)
+	wantBilling := []FieldChange{
+		{Path: "description", After: "Billing database, moved", Possible: true},
+		{Path: "auth.params.database", After: "billing", Possible: true},
+		{Path: "auth.params.port", After: "3306", Possible: true},
+		{Path: "auth.params.server", After: "db.example.internal", Possible: true},
+		{Path: "auth.params.sslMode", After: "PREFERRED", Possible: true},
+		{Path: "auth.params.username", After: "ingest", Possible: true},
+	}
+	if diff := cmp.Diff(wantBilling, action(t, p, "billing").Changes); diff != "" {
+		t.Errorf("offline billing changes (-want +got):\n%s", diff)
+	}
+	if note := action(t, p, "billing").Note; !strings.Contains(note, "not which") {
+		t.Errorf("offline billing note = %q, want it to say which field changed is unknown", note)
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "trusts the lock file") || !strings.Contains(w, "forged") {
+		t.Errorf("warnings = %q, want one saying the plan trusts the lock file, which can be forged", p.Warnings)
 	}
 	if c := action(t, p, "inventory").Changes; len(c) != 1 || !c[0].Sensitive || c[0].Unknown {
 		t.Errorf("offline inventory changes = %+v, want the detected secret change", c)

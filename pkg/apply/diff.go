@@ -12,8 +12,11 @@ import (
 
 // compareRemote lists the fields of c that differ from m, leaving out the
 // values of sensitive params: the service never returns them in clear, so
-// they are compared through the lock file instead (see secretState).
-func compareRemote(m *spec.Manifest, c *flowservice.Connection) []FieldChange {
+// they are compared through the lock file instead (see
+// planner.compareSecrets). remoteSecret reports whether a param of c is
+// sensitive in c's auth spec, to hide the remote value of a param that the
+// manifest removes.
+func compareRemote(m *spec.Manifest, c *flowservice.Connection, remoteSecret func(param string) bool) []FieldChange {
 	var changes []FieldChange
 	if c.Name != m.Name {
 		changes = append(changes, FieldChange{Path: "name", Before: c.Name, After: m.Name})
@@ -24,17 +27,18 @@ func compareRemote(m *spec.Manifest, c *flowservice.Connection) []FieldChange {
 	if remoteAuthSpec(c) != m.Auth.SpecName {
 		changes = append(changes, FieldChange{Path: "auth.specName", Before: remoteAuthSpec(c), After: m.Auth.SpecName})
 	}
-	return append(changes, compareParams(m, c)...)
+	return append(changes, compareParams(m, c, remoteSecret)...)
 }
 
-// compareParams lists the non-sensitive params that differ, in name order.
-// A remote param the manifest lacks is listed as sensitive, because the
-// remote value may be a masked or partial credential.
+// compareParams lists the non-sensitive params that differ, in name order:
+// a param the remote lacks as added, and a remote param the manifest lacks
+// as removed, with its remote value unless remoteSecret reports it
+// sensitive. A nil remoteSecret treats every removed param as sensitive.
 //
 // NOTE: the documentation does not say whether the service adds params of
 // its own, such as defaults, to what GET returns. If it does, each such
 // param shows as a change on every run until the manifest sets it.
-func compareParams(m *spec.Manifest, c *flowservice.Connection) []FieldChange {
+func compareParams(m *spec.Manifest, c *flowservice.Connection, remoteSecret func(param string) bool) []FieldChange {
 	remote := remoteParams(c)
 	names := make(map[string]bool)
 	for k := range m.Auth.Params {
@@ -50,12 +54,14 @@ func compareParams(m *spec.Manifest, c *flowservice.Connection) []FieldChange {
 		want, inManifest := m.Auth.Params[k]
 		got, inRemote := remote[k]
 		switch {
+		case !inManifest && (remoteSecret == nil || remoteSecret(k)):
+			changes = append(changes, FieldChange{Path: path, Removed: true, Sensitive: true})
 		case !inManifest:
-			changes = append(changes, FieldChange{Path: path, Sensitive: true})
+			changes = append(changes, FieldChange{Path: path, Before: got, Removed: true})
 		case want.Sensitive():
 			// Compared through the lock file's HMAC.
 		case !inRemote:
-			changes = append(changes, FieldChange{Path: path, After: want.String()})
+			changes = append(changes, FieldChange{Path: path, After: want.String(), Added: true})
 		case got != want.Reveal():
 			changes = append(changes, FieldChange{Path: path, Before: got, After: want.String()})
 		}
@@ -92,9 +98,13 @@ func remoteAuthSpec(c *flowservice.Connection) string {
 }
 
 // needsParams reports whether changes require sending the auth params,
-// which the API replaces as a whole object.
+// which the API replaces as a whole object. Possible changes of an
+// offline plan do not count.
 func needsParams(changes []FieldChange) bool {
 	for _, ch := range changes {
+		if ch.Possible {
+			continue
+		}
 		if ch.Path == "auth.specName" || strings.HasPrefix(ch.Path, "auth.params") {
 			return true
 		}
@@ -129,7 +139,7 @@ func patchOps(m *spec.Manifest, c *flowservice.Connection, sendParams bool) []fl
 		ops = append(ops, flowservice.PatchOp{Op: "replace", Path: "/auth/specName", Value: m.Auth.SpecName})
 		sendParams = true
 	}
-	if sendParams || len(compareParams(m, c)) > 0 {
+	if sendParams || len(compareParams(m, c, nil)) > 0 {
 		ops = append(ops, flowservice.PatchOp{Op: "replace", Path: "/auth/params", Value: revealParams(m)})
 	}
 	return ops
@@ -182,14 +192,33 @@ func unresolvedVars(m *spec.Manifest) []string {
 	return sortedKeys(set)
 }
 
-// secretsChange is the field change shown when sensitive params are, or
-// may be, sent again. The plan cannot say which of them changed, since
-// the lock file keeps one HMAC over all of them.
-func secretsChange(m *spec.Manifest, unknown bool) FieldChange {
+// secretsChange is the field change shown when sensitive params are sent
+// again: changed, or of unknown change with --update-secrets (unknown), or
+// re-sent with other params (resent). The plan cannot tell which of them
+// changed, since the lock file keeps one HMAC over all of them.
+func secretsChange(m *spec.Manifest, unknown, resent bool) FieldChange {
 	names := sensitiveNames(m)
 	path := "auth.params." + strings.Join(names, ",")
 	if len(names) > 1 {
 		path = "auth.params.{" + strings.Join(names, ",") + "}"
 	}
-	return FieldChange{Path: path, Sensitive: true, Unknown: unknown}
+	return FieldChange{Path: path, Sensitive: true, Unknown: unknown, Resent: resent}
+}
+
+// possibleChanges lists the fields that may have changed when the lock
+// file of an offline plan records only that m's digest differs: the
+// description and the non-sensitive params, with m's values.
+func possibleChanges(m *spec.Manifest) []FieldChange {
+	changes := []FieldChange{{Path: "description", After: m.Description, Possible: true}}
+	names := make([]string, 0, len(m.Auth.Params))
+	for k, v := range m.Auth.Params {
+		if !v.Sensitive() {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		changes = append(changes, FieldChange{Path: "auth.params." + k, After: m.Auth.Params[k].String(), Possible: true})
+	}
+	return changes
 }

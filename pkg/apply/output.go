@@ -95,12 +95,13 @@ func (c Counts) SummaryLine() string {
 	return b.String()
 }
 
-// group is the actions of one kind, in plan order, as the renderers show them.
+// group is the actions of one kind, or the skipped actions of every kind,
+// in plan order, as the renderers show them.
 type group struct {
-	kind    ActionKind
-	title   string // heading, such as "To create"
-	hint    string // description of the action, where the title alone is unclear
-	symbol  string // marker before each name, as in a diff
+	kind    ActionKind // empty for the group of skipped actions
+	title   string     // heading, such as "To create"
+	hint    string     // description of the action, where the title alone is unclear
+	symbol  string     // marker before each name, as in a diff
 	actions []Action
 }
 
@@ -113,15 +114,24 @@ var groupOrder = []group{
 	{kind: Adopt, title: "To adopt", hint: "existing connections with the same name", symbol: "="},
 	{kind: Rename, title: "To rename", symbol: "~"},
 	{kind: Update, title: "To update", symbol: "~"},
-	{kind: Replace, title: "To replace", hint: "deleted, then created with a new id", symbol: "-/+"},
+	{kind: Replace, title: "To replace", hint: "created with a new id, then the old connection deleted", symbol: "+/-"},
 	{kind: Delete, title: "To delete", symbol: "-"},
 }
 
-// groupActions splits the plan into non-empty groups in groupOrder. Actions
-// that will not change anything are left out.
+// skippedGroup holds the actions that will not run, whatever their kind,
+// shown last so that none reads as a change this run makes.
+var skippedGroup = group{title: "Skipped", hint: "not carried out in this run", symbol: "!"}
+
+// groupActions splits the plan into non-empty groups in groupOrder, then
+// the skipped actions. Actions that will not change anything are left out.
 func groupActions(p *Plan) []group {
 	byKind := make(map[ActionKind][]Action)
+	var skipped []Action
 	for _, a := range p.Actions {
+		if a.Skipped != "" {
+			skipped = append(skipped, a)
+			continue
+		}
 		byKind[a.Kind] = append(byKind[a.Kind], a)
 	}
 	var groups []group
@@ -132,11 +142,25 @@ func groupActions(p *Plan) []group {
 		g.actions = byKind[g.kind]
 		groups = append(groups, g)
 	}
+	if len(skipped) > 0 {
+		g := skippedGroup
+		g.actions = skipped
+		groups = append(groups, g)
+	}
 	return groups
 }
 
+// line returns the line that names action a in group g: its marker, its
+// kind in the group of skipped actions, and what identifies it.
+func (g group) line(a Action) string {
+	if g.kind == "" {
+		return g.symbol + " " + string(a.Kind) + " " + describeAction(a)
+	}
+	return g.symbol + " " + describeAction(a)
+}
+
 // heading returns the title of g with its size and hint, such as
-// "To replace (2): deleted, then created with a new id".
+// "To replace (2): created with a new id, then the old connection deleted".
 func (g group) heading() string {
 	h := fmt.Sprintf("%s (%d)", g.title, len(g.actions))
 	if g.hint != "" {
@@ -182,21 +206,98 @@ func describeValue(c FieldChange) string {
 }
 
 // describeChange returns a field change as "path: before → after", with
-// "(sensitive)" in place of any sensitive value. Values are quoted so that
-// empty strings and spaces are visible.
+// "(sensitive)" in place of any sensitive value, "(absent)" and
+// "(removed)" for a field that is added or removed, and the new value
+// followed by "(may have changed)" when an offline plan cannot tell. Values
+// are quoted so that empty strings and spaces are visible.
 func describeChange(c FieldChange) string {
 	path := printable(c.Path)
 	switch {
+	case c.Sensitive && c.Removed:
+		return path + ": (sensitive) → (removed)"
 	case c.Sensitive && c.Unknown:
 		return path + ": (sensitive, cannot be compared)"
+	case c.Sensitive && c.Resent:
+		return path + ": (sensitive, re-sent)"
 	case c.Sensitive:
 		return path + ": (sensitive)"
+	case c.Removed:
+		return path + ": " + quoteValue(c.Before) + " → (removed)"
+	case c.Possible:
+		return path + ": " + quoteValue(c.After) + " (may have changed)"
+	case c.Added && c.Unknown:
+		return path + ": (absent) → (known after apply)"
+	case c.Added:
+		return path + ": (absent) → " + quoteValue(c.After)
 	case c.Unknown && c.Before == "":
 		return path + ": (known after apply)"
 	case c.Unknown:
 		return path + ": " + quoteValue(c.Before) + " → (known after apply)"
 	}
 	return path + ": " + quoteValue(c.Before) + " → " + quoteValue(c.After)
+}
+
+// outcomeLine returns the line shown above the summary line when carrying
+// out p would change nothing, or "" when it would. The line starts "No
+// changes" only when nothing is left undone either: no skipped action, no
+// planning error and no sensitive params that could not be compared.
+// Otherwise it lists what stays undone, such as "Nothing will change in
+// this run: 1 delete skipped (needs --prune)."
+func outcomeLine(p *Plan, c Counts) string {
+	if c.Changes() {
+		return ""
+	}
+	var parts []string
+	skipped := make(map[ActionKind]int)
+	var kinds []ActionKind
+	for _, a := range p.Actions {
+		if a.Skipped != "" && a.Error == "" {
+			if skipped[a.Kind] == 0 {
+				kinds = append(kinds, a.Kind)
+			}
+			skipped[a.Kind]++
+		}
+	}
+	for _, kind := range kinds {
+		part := countNoun(skipped[kind], string(kind)) + " skipped"
+		if flag := skipFlag[kind]; flag != "" {
+			part += " (needs " + flag + ")"
+		}
+		parts = append(parts, part)
+	}
+	if c.Errors > 0 {
+		parts = append(parts, countNoun(c.Errors, "action")+" with errors")
+	}
+	if p.SecretsUndetectable {
+		parts = append(parts, "changes of sensitive params cannot be detected (see the warnings)")
+	}
+	if len(parts) > 0 {
+		return "Nothing will change in this run: " + strings.Join(parts, ", ") + "."
+	}
+
+	verb := "match"
+	if c.NoChange == 1 {
+		verb = "matches"
+	}
+	line := fmt.Sprintf("No changes. %s %s the manifests", countNoun(c.NoChange, "connection"), verb)
+	if !p.Refreshed {
+		line += ", as far as the lock file records"
+	}
+	return line + "."
+}
+
+// skipFlag is the flag that carries out a skipped action of each kind.
+var skipFlag = map[ActionKind]string{
+	Delete:  "--prune",
+	Replace: "--allow-replace",
+}
+
+// countNoun returns "1 connection" or "3 connections".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func quoteValue(s string) string { return strconv.Quote(s) }

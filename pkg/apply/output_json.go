@@ -15,6 +15,7 @@ const JSONFormatVersion = 1
 type jsonDocument struct {
 	FormatVersion int          `json:"formatVersion"`
 	DryRun        bool         `json:"dryRun"`
+	Refreshed     bool         `json:"refreshed"`
 	Summary       jsonSummary  `json:"summary"`
 	Actions       []jsonAction `json:"actions"`
 	Warnings      []string     `json:"warnings"`
@@ -52,14 +53,18 @@ type jsonAction struct {
 }
 
 // jsonChange is one changed field. Before and After are pointers so that a
-// sensitive field carries neither key at all, rather than empty strings
-// that a reader could take for real values.
+// value that is hidden or does not exist carries no key at all, rather
+// than an empty string that a reader could take for a real value.
 type jsonChange struct {
 	Path      string  `json:"path"`
 	Before    *string `json:"before,omitempty"`
 	After     *string `json:"after,omitempty"`
 	Sensitive bool    `json:"sensitive"`
 	Unknown   bool    `json:"unknown"`
+	Added     bool    `json:"added,omitempty"`
+	Removed   bool    `json:"removed,omitempty"`
+	Resent    bool    `json:"resent,omitempty"`
+	Possible  bool    `json:"possible,omitempty"`
 }
 
 type jsonResult struct {
@@ -107,6 +112,7 @@ func newJSONDocument(p *Plan, opts JSONOptions) *jsonDocument {
 	doc := &jsonDocument{
 		FormatVersion: JSONFormatVersion,
 		DryRun:        opts.DryRun,
+		Refreshed:     p.Refreshed,
 		Summary: jsonSummary{
 			Create: c.Create, Update: c.Update, Delete: c.Delete,
 			Replace: c.Replace, Adopt: c.Adopt, Rename: c.Rename,
@@ -165,16 +171,29 @@ func newJSONAction(a Action) jsonAction {
 		Changes: make([]jsonChange, 0, len(a.Changes)),
 	}
 	for _, c := range a.Changes {
-		jc := jsonChange{Path: c.Path, Sensitive: c.Sensitive, Unknown: c.Unknown}
-		if !c.Sensitive {
-			before := c.Before
-			jc.Before = &before
-			if !c.Unknown {
-				after := c.After
-				jc.After = &after
-			}
-		}
-		ja.Changes = append(ja.Changes, jc)
+		ja.Changes = append(ja.Changes, newJSONChange(c))
 	}
 	return ja
+}
+
+// newJSONChange returns c with before only where a value existed before
+// and is not sensitive, and after only where it exists after, is known
+// and is not sensitive.
+func newJSONChange(c FieldChange) jsonChange {
+	jc := jsonChange{
+		Path: c.Path, Sensitive: c.Sensitive, Unknown: c.Unknown,
+		Added: c.Added, Removed: c.Removed, Resent: c.Resent, Possible: c.Possible,
+	}
+	if c.Sensitive {
+		return jc
+	}
+	if !c.Added && !c.Possible {
+		before := c.Before
+		jc.Before = &before
+	}
+	if !c.Unknown && !c.Removed {
+		after := c.After
+		jc.After = &after
+	}
+	return jc
 }

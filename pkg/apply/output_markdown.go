@@ -28,9 +28,10 @@ type MarkdownOptions struct {
 }
 
 // WriteMarkdown writes the plan as a pull-request comment: a heading, the
-// summary line, a warning banner when the plan deletes or replaces a
-// connection, the plan warnings, and one collapsible section per action
-// group. Sensitive values are shown as "(sensitive)".
+// summary line, a caution banner when the plan was made offline, a warning
+// banner when the plan deletes or replaces a connection, the plan
+// warnings, and one collapsible section per action group, skipped actions
+// last. Sensitive values are shown as "(sensitive)".
 func WriteMarkdown(w io.Writer, p *Plan, opts MarkdownOptions) error {
 	_, err := io.WriteString(w, RenderMarkdown(p, opts))
 	return err
@@ -86,16 +87,27 @@ func markdownHead(p *Plan, title string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n", html.EscapeString(title))
 	fmt.Fprintf(&b, "**%s**\n", counts.SummaryLine())
-	if !counts.Changes() {
-		fmt.Fprintf(&b, "\nNo changes. %s match the manifests.\n", countNoun(counts.NoChange, "connection"))
+	if line := outcomeLine(p, counts); line != "" {
+		fmt.Fprintf(&b, "\n%s\n", html.EscapeString(line))
+	}
+	if !p.Refreshed {
+		b.WriteString("\n> [!CAUTION]\n")
+		b.WriteString("> This plan was made offline (`--refresh=false`) from the lock file alone: it trusts the lock file and cannot see the connections in the sandbox. " +
+			"A lock file changed by a pull request, especially one from a fork, can be forged (ids swapped, digests recomputed), so review the lock file's diff before trusting this plan.\n")
 	}
 	if banner := destructiveBanner(p); banner != "" {
 		b.WriteString("\n> [!WARNING]\n")
 		b.WriteString(banner)
 	}
-	if len(p.Warnings) > 0 {
+	var notes []string
+	for _, w := range p.Warnings {
+		if w != offlineWarning { // shown as the caution above
+			notes = append(notes, w)
+		}
+	}
+	if len(notes) > 0 {
 		b.WriteString("\n> [!NOTE]\n")
-		for _, w := range p.Warnings {
+		for _, w := range notes {
 			fmt.Fprintf(&b, "> - %s\n", html.EscapeString(printable(w)))
 		}
 	}
@@ -146,7 +158,7 @@ func markdownGroups(groups []group, limit int, details bool) string {
 		}
 		var body strings.Builder
 		for _, a := range shown {
-			fmt.Fprintf(&body, "%s %s\n", g.symbol, describeAction(a))
+			fmt.Fprintln(&body, g.line(a))
 			if details {
 				for _, line := range actionDetails(a) {
 					fmt.Fprintf(&body, "    %s\n", line)

@@ -18,12 +18,52 @@ const canary = "canary-Secr3t-7f3a9c"
 
 // Output plans shared by the renderer tests, named for what they exercise.
 var outputPlans = map[string]*Plan{
-	"empty": {},
-	"no-changes": {Actions: []Action{
+	"empty": {Refreshed: true},
+	"no-changes": {Refreshed: true, Actions: []Action{
 		{Kind: NoChange, Name: "crm", ID: "c-1", File: "connections/crm.yaml", Line: 1},
 		{Kind: NoChange, Name: "orders", ID: "c-2", File: "connections/orders.yaml", Line: 1},
 	}},
+	"one-match": {Refreshed: true, Actions: []Action{
+		{Kind: NoChange, Name: "crm", ID: "c-1", File: "connections/crm.yaml", Line: 1},
+	}},
+	"only-skipped": {
+		Refreshed:           true,
+		SecretsUndetectable: true,
+		Actions: []Action{
+			{Kind: NoChange, Name: "crm", ID: "c-1", File: "connections/crm.yaml", Line: 1},
+			{Kind: Delete, Name: "old", ID: "c-7", Skipped: "its manifest is gone: run with --prune to delete the connection"},
+		},
+		Warnings: []string{"no lock key (APPLY_LOCK_KEY) is set, so changes of sensitive params cannot be detected for 1 connection(s); --update-secrets sends them again"},
+	},
+	"field-changes": {Refreshed: true, Actions: []Action{
+		{Kind: Update, Name: "orders", ID: "c-2", File: "connections/orders.yaml", Line: 1, Changes: []FieldChange{
+			{Path: "auth.specName", Before: "Basic Authentication", After: "Connection String Based Authentication"},
+			{Path: "auth.params.password", Before: canary, Sensitive: true, Removed: true},
+			{Path: "auth.params.server", Before: "db.example", Removed: true},
+			{Path: "auth.params.connectionString", After: canary, Sensitive: true},
+		}},
+		{Kind: Adopt, Name: "sales", ID: "c-4", File: "connections/sales.yaml", Line: 1, Changes: []FieldChange{
+			{Path: "auth.params.sslMode", After: "REQUIRED", Added: true},
+			{Path: "auth.params.password", After: canary, Sensitive: true, Resent: true},
+		}},
+		{Kind: Update, Name: "crm", ID: "c-1", File: "connections/crm.yaml", Line: 1, Changes: []FieldChange{
+			{Path: "auth.params.password", After: canary, Sensitive: true, Unknown: true},
+		}},
+	}},
+	"offline": {
+		Actions: []Action{
+			{Kind: Update, Name: "sales", ID: "c-4", File: "connections/sales.yaml", Line: 1,
+				Note: "planned offline: the lock file records that the description or the auth params changed, but not which, so the manifest's values are listed",
+				Changes: []FieldChange{
+					{Path: "description", After: "Sales database", Possible: true},
+					{Path: "auth.params.port", After: "3306", Possible: true},
+				}},
+			{Kind: NoChange, Name: "crm", ID: "c-1", File: "connections/crm.yaml", Line: 1},
+		},
+		Warnings: []string{offlineWarning},
+	},
 	"mixed": {
+		Refreshed: true,
 		Actions: []Action{
 			{Kind: Create, Name: "orders", File: "connections/orders.yaml", Line: 1},
 			{Kind: Create, Name: "warehouse", File: "connections/warehouse.yaml", Line: 3, Changes: []FieldChange{
@@ -42,26 +82,27 @@ var outputPlans = map[string]*Plan{
 		},
 		Warnings: []string{"no lock key is set (APPLY_LOCK_KEY), so changed secrets cannot be detected"},
 	},
-	"destructive": {Actions: []Action{
+	"destructive": {Refreshed: true, Actions: []Action{
 		{Kind: Replace, Name: "legacy", ID: "c-6", File: "connections/legacy.yaml", Line: 1,
 			Changes: []FieldChange{{Path: "connectionSpec.id", Before: "26d738e0", After: "3c9b37f8"}}},
 		{Kind: Replace, Name: "reports", ID: "c-8", File: "connections/reports.yaml", Line: 1,
 			Skipped: "the connection spec changed; rerun with --allow-replace to replace it",
 			Changes: []FieldChange{{Path: "connectionSpec.id", Before: "26d738e0", After: "3c9b37f8"}}},
 		{Kind: Delete, Name: "old", ID: "c-7"},
+		{Kind: Delete, Name: "retired", ID: "c-11", Skipped: "its manifest is gone: run with --prune to delete the connection"},
 		{Kind: Recreate, Name: "gone", ID: "c-10", File: "connections/gone.yaml", Line: 1,
 			Changes: []FieldChange{{Path: "auth.params.password", Sensitive: true, Unknown: true}}},
 	}},
-	"notes-and-errors": {Actions: []Action{
+	"notes-and-errors": {Refreshed: true, Actions: []Action{
 		{Kind: Create, Name: "orders", File: "connections/orders.yaml", Line: 1,
 			Note: "completes an interrupted create"},
 		{Kind: Update, Name: "sales", ID: "c-4", File: "connections/sales.yaml", Line: 1,
-			Note:    "planned offline: the lock file records that the manifest changed, but not which field",
-			Changes: []FieldChange{{Path: "description, auth.params", Unknown: true}}},
+			Note:    "the connection changed since the plan was made",
+			Changes: []FieldChange{{Path: "description", Before: "Sales", After: "Sales database"}}},
 		{Kind: Adopt, Name: "crm", File: "connections/crm.yaml", Line: 1,
 			Error: "2 connections are named crm (ids c-1, c-2); delete one or record the right id in the lock file"},
 	}},
-	"awkward-names": {Actions: []Action{
+	"awkward-names": {Refreshed: true, Actions: []Action{
 		{Kind: Create, Name: "two\nlines", File: "connections/a.yaml", Line: 1},
 		{Kind: Create, Name: "fence ``` inside <b>", File: "connections/b.yaml", Line: 1},
 	}},
@@ -150,7 +191,7 @@ func TestCountsSummaryLine(t *testing.T) {
 		{"empty plan", "empty", "Plan: 0 to create, 0 to update, 0 to delete"},
 		{"nothing to change", "no-changes", "Plan: 0 to create, 0 to update, 0 to delete"},
 		{"extras follow the three counts", "mixed", "Plan: 2 to create, 1 to update, 0 to delete, 1 to adopt, 1 to rename"},
-		{"skipped actions counted apart", "destructive", "Plan: 0 to create, 0 to update, 1 to delete, 1 to replace, 1 to recreate, 1 skipped"},
+		{"skipped actions counted apart", "destructive", "Plan: 0 to create, 0 to update, 1 to delete, 1 to replace, 1 to recreate, 2 skipped"},
 		{"planning errors counted apart", "notes-and-errors", "Plan: 1 to create, 1 to update, 0 to delete, 1 with errors"},
 	}
 	for _, tt := range tests {
@@ -160,6 +201,55 @@ func TestCountsSummaryLine(t *testing.T) {
 				t.Errorf("SummaryLine() of plan %q = %q, want %q", tt.plan, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestOutcomeLine(t *testing.T) {
+	tests := []struct {
+		plan string
+		want string
+	}{
+		{"no-changes", "No changes. 2 connections match the manifests."},
+		{"one-match", "No changes. 1 connection matches the manifests."},
+		{"only-skipped", "Nothing will change in this run: 1 delete skipped (needs --prune), changes of sensitive params cannot be detected (see the warnings)."},
+		{"mixed", ""},
+		{"offline", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.plan, func(t *testing.T) {
+			p := outputPlans[tt.plan]
+			if got := outcomeLine(p, CountActions(p)); got != tt.want {
+				t.Errorf("outcomeLine(%s) = %q, want %q", tt.plan, got, tt.want)
+			}
+		})
+	}
+
+	offline := &Plan{Actions: []Action{{Kind: NoChange, Name: "crm"}}}
+	if got, want := outcomeLine(offline, CountActions(offline)), "No changes. 1 connection matches the manifests, as far as the lock file records."; got != want {
+		t.Errorf("outcomeLine(offline plan) = %q, want %q", got, want)
+	}
+	withError := &Plan{Refreshed: true, Actions: []Action{{Kind: Adopt, Name: "crm", Error: "ambiguous"}}}
+	if got := outcomeLine(withError, CountActions(withError)); !strings.HasPrefix(got, "Nothing will change in this run: 1 action with errors") {
+		t.Errorf("outcomeLine(plan with an error) = %q, want it to name the error", got)
+	}
+}
+
+func TestSkippedActionsGroupedApart(t *testing.T) {
+	var text bytes.Buffer
+	if err := WriteText(&text, outputPlans["only-skipped"], TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	md := RenderMarkdown(outputPlans["only-skipped"], MarkdownOptions{})
+	for form, out := range map[string]string{"text": text.String(), "markdown": md} {
+		if strings.Contains(out, "To delete") {
+			t.Errorf("%s output lists a skipped delete under To delete:\n%s", form, out)
+		}
+		if !strings.Contains(out, "Skipped (1)") || !strings.Contains(out, "! delete old") {
+			t.Errorf("%s output lacks the skipped delete in its own group:\n%s", form, out)
+		}
+		if strings.Contains(out, "No changes") {
+			t.Errorf("%s output says No changes although a delete is skipped:\n%s", form, out)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // TextOptions controls the text rendering.
@@ -50,24 +51,21 @@ func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 	for _, g := range groupActions(p) {
 		fmt.Fprintln(bw, paint(ansiBold, g.heading()))
 		for _, a := range g.actions {
-			fmt.Fprintf(bw, "  %s %s\n", paint(kindColor[a.Kind], g.symbol), describeAction(a))
-			for _, line := range actionDetails(a) {
-				fmt.Fprintf(bw, "      %s\n", line)
+			color := kindColor[a.Kind]
+			if g.kind == "" {
+				color = ""
+			}
+			line := g.line(a)
+			fmt.Fprintf(bw, "  %s%s\n", paint(color, g.symbol), strings.TrimPrefix(line, g.symbol))
+			for _, detail := range actionDetails(a) {
+				fmt.Fprintf(bw, "      %s\n", detail)
 			}
 		}
 		fmt.Fprintln(bw)
 	}
-	if !counts.Changes() {
-		fmt.Fprintf(bw, "No changes. %s match the manifests.\n", countNoun(counts.NoChange, "connection"))
+	if line := outcomeLine(p, counts); line != "" {
+		fmt.Fprintln(bw, line)
 	}
 	fmt.Fprintln(bw, paint(ansiBold, counts.SummaryLine()))
 	return bw.Flush()
-}
-
-// countNoun returns "1 connection" or "3 connections".
-func countNoun(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -52,6 +52,18 @@ type FieldChange struct {
 	After     string
 	Sensitive bool // Before and After are never shown
 	Unknown   bool // the value cannot be known until apply
+
+	Added   bool // the field is absent before the change, so Before is empty
+	Removed bool // the field is absent after the change, so After is empty
+
+	// Resent marks sensitive params that are sent again, with other auth
+	// params, although no change of them was detected.
+	Resent bool
+
+	// Possible marks a field that an offline plan cannot tell changed or
+	// not: the lock file records only that the manifest changed. After is
+	// the manifest's value.
+	Possible bool
 }
 
 // Plan is the set of actions for one run, sorted by kind and name.

@@ -46,9 +46,11 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 	delete(pl.claimed, "")
 
 	if s.cfg.Refresh {
-		if err := s.checkAuthOnline(ctx, manifests); err != nil {
+		docs, err := s.checkAuthOnline(ctx, manifests)
+		if err != nil {
 			return nil, err
 		}
+		pl.specDocs = docs
 		rs, err := s.refreshSettled(ctx, manifests)
 		if err != nil {
 			return nil, err
@@ -89,6 +91,10 @@ type planner struct {
 	byName   map[string]*spec.Manifest
 	claimed  map[string]bool // connection ids recorded in the lock file
 	consumed map[string]bool // lock entries matched to a manifest
+
+	// specDocs is the connection spec documents fetched while planning,
+	// by id, for specs that apply does not have built in.
+	specDocs map[string][]byte
 
 	// Counts for the warnings.
 	undetectable int // connections whose secret changes cannot be seen
@@ -148,8 +154,8 @@ func posString(p spec.Position) string {
 
 // checkAuthOnline checks the auth params of manifests whose connection
 // spec is not known offline against the spec the service returns, fetching
-// each spec once.
-func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifest) error {
+// each spec once. It returns the fetched documents by id.
+func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifest) (map[string][]byte, error) {
 	specs := make(map[string][]byte)
 	var errs spec.ErrorList
 	for _, m := range manifests {
@@ -166,7 +172,7 @@ func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifes
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("check auth params: %w", err)
+				return nil, fmt.Errorf("check auth params: %w", err)
 			}
 			raw = cs.Raw
 			specs[id] = raw
@@ -176,9 +182,9 @@ func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifes
 		}
 	}
 	if len(errs) > 0 {
-		return errs
+		return nil, errs
 	}
-	return nil
+	return specs, nil
 }
 
 // entryFor returns the lock entry of m and its name: the entry under m's
@@ -303,7 +309,7 @@ func (pl *planner) planUnfinishedReplace(a *Action, e *lockEntry) {
 		AuthSpecName:   remoteAuthSpec(old),
 	}
 	if specChanged(m, old.ConnectionSpec.ID, old.ConnectionSpec.Version) {
-		pl.planReplace(a, recorded, old.ID)
+		pl.planReplace(a, recorded, old)
 		a.Note = "completes an interrupted replace, which created nothing yet"
 		return
 	}
@@ -324,12 +330,12 @@ func (pl *planner) planRecorded(a *Action, e *lockEntry) {
 			pl.planReplaceReverted(a, e, old)
 			return
 		}
-		pl.planReplace(a, e, e.ID)
+		pl.planReplace(a, e, c)
 		return
 	}
 
 	a.ID, st.id, st.remote, st.recorded = c.ID, c.ID, c, e
-	a.Changes = compareRemote(m, c)
+	a.Changes = compareRemote(m, c, pl.remoteSecrets(c))
 	pl.compareSecrets(a, e)
 	switch {
 	case st.lockName != m.Name:
@@ -410,25 +416,43 @@ func (pl *planner) planAdopt(a *Action, c *flowservice.Connection, recorded *loc
 	a.Kind = Adopt
 	a.ID, st.id, st.remote, st.recorded = c.ID, c.ID, c, recorded
 	pl.claimed[c.ID] = true
-	a.Changes = compareRemote(m, c)
+	a.Changes = compareRemote(m, c, pl.remoteSecrets(c))
 	pl.compareSecrets(a, recorded)
 }
 
-// planReplace plans creating m's connection anew and deleting oldID,
-// because the connection spec cannot be patched.
-func (pl *planner) planReplace(a *Action, e *lockEntry, oldID string) {
+// planReplace plans creating m's connection anew and then deleting e's
+// connection, because the connection spec cannot be patched. old is that
+// connection as read remotely, or nil for an offline plan; the changes
+// compare the manifest with it.
+func (pl *planner) planReplace(a *Action, e *lockEntry, old *flowservice.Connection) {
 	m, st := a.step.manifest, a.step
 	a.Kind = Replace
-	a.OldID = oldID
+	a.OldID = e.ID
 	st.create = true
-	st.deleteIDs = []string{oldID}
-	a.Changes = append([]FieldChange{{
+	st.deleteIDs = []string{e.ID}
+	before := specString(e.ConnectionSpec.ID, e.ConnectionSpec.Version)
+	if old != nil {
+		before = specString(old.ConnectionSpec.ID, old.ConnectionSpec.Version)
+	}
+	a.Changes = []FieldChange{{
 		Path:   "connectionSpec",
-		Before: specString(e.ConnectionSpec.ID, e.ConnectionSpec.Version),
+		Before: before,
 		After:  specString(m.ConnectionSpec.ID, m.ConnectionSpec.Version),
-	}}, createChanges(m)...)
+	}}
+	if old != nil {
+		a.Changes = append(a.Changes, compareRemote(m, old, pl.remoteSecrets(old))...)
+	} else {
+		if e.Name != m.Name {
+			a.Changes = append(a.Changes, FieldChange{Path: "name", Before: e.Name, After: m.Name})
+		}
+		if e.AuthSpecName != m.Auth.SpecName {
+			a.Changes = append(a.Changes, FieldChange{Path: "auth.specName", Before: e.AuthSpecName, After: m.Auth.SpecName})
+		}
+		a.Note = "planned offline: the other fields are compared with the old connection only online"
+	}
+	pl.compareSecrets(a, e)
 	if !pl.s.cfg.AllowReplace {
-		a.Skipped = fmt.Sprintf("the connection spec of a connection cannot be changed, so replacing it deletes connection %s and breaks the dataflows that use it: run with --allow-replace to carry it out", oldID)
+		a.Skipped = fmt.Sprintf("the connection spec of a connection cannot be changed, so replacing it creates a new connection and deletes connection %s, which breaks the dataflows that use it: run with --allow-replace to carry it out", e.ID)
 	}
 }
 
@@ -445,7 +469,7 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 		a.Note = "completes an interrupted create; planned offline, so it may turn out to adopt the connection that create made"
 		return
 	case specChanged(m, e.ConnectionSpec.ID, e.ConnectionSpec.Version):
-		pl.planReplace(a, e, e.ID)
+		pl.planReplace(a, e, nil)
 		return
 	}
 
@@ -462,8 +486,8 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 		// The digest covers the name, so it differs after any rename.
 		a.Note = "planned offline: whether fields other than the name changed is seen only online"
 	default:
-		a.Changes = append(a.Changes, FieldChange{Path: "description, auth.params", Unknown: true})
-		a.Note = "planned offline: the lock file records that the manifest changed, but not which field"
+		a.Changes = append(a.Changes, possibleChanges(m)...)
+		a.Note = "planned offline: the lock file records that the description or the auth params changed, but not which, so the manifest's values are listed"
 	}
 	pl.compareSecrets(a, e)
 	switch {
@@ -540,13 +564,16 @@ func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 	st.rehash = comparable && !changed && e.SecretSalt == ""
 	switch {
 	case changed:
-		a.Changes = append(a.Changes, secretsChange(m, false))
+		a.Changes = append(a.Changes, secretsChange(m, false, false))
 		st.sendParams = true
 	case pl.s.cfg.UpdateSecrets:
-		a.Changes = append(a.Changes, secretsChange(m, true))
+		a.Changes = append(a.Changes, secretsChange(m, true, false))
 		st.sendParams = true
-	case comparable || st.sendParams:
-		// Unchanged, or sent anyway with the other params.
+	case st.sendsParams():
+		// Sent anyway, with the other params or by a create.
+		a.Changes = append(a.Changes, secretsChange(m, false, true))
+	case comparable:
+		// Unchanged.
 	default:
 		pl.undetectable++
 		switch {
@@ -580,10 +607,14 @@ func (pl *planner) checkUnresolved(a *Action) {
 	}
 }
 
+// offlineWarning is the plan warning of an offline plan.
+const offlineWarning = "planned offline from the lock file alone: the plan trusts the lock file and cannot see the connections in the sandbox, so changes made outside apply are not seen, and a create may turn out to adopt an existing connection. " +
+	"A lock file from an untrusted source, such as a pull request from a fork, can be forged (ids swapped, digests recomputed): review the lock file's diff before trusting this plan"
+
 func (pl *planner) warnings() []string {
 	var w []string
 	if pl.rs == nil {
-		w = append(w, "planned offline from the lock file alone: changes made outside apply are not seen, and a create may turn out to adopt an existing connection")
+		w = append(w, offlineWarning)
 	}
 	if pl.s.keyID == "" && pl.undetectable > 0 {
 		w = append(w, fmt.Sprintf("no lock key (APPLY_LOCK_KEY) is set, so changes of sensitive params cannot be detected for %d connection(s); --update-secrets sends them again", pl.undetectable))

@@ -60,7 +60,7 @@ type Config struct {
 	PendingGrace time.Duration
 
 	Prune         bool // carry out deletes of lock entries that have no manifest
-	AllowReplace  bool // carry out replaces, which delete a connection and create another
+	AllowReplace  bool // carry out replaces, which create a connection with a new id, then delete the old one
 	UpdateSecrets bool // send sensitive params even when no change is detected
 	FailFast      bool // start no new action after the first failure
 	Refresh       bool // read the remote state while planning; false plans from the lock file alone
