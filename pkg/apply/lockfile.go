@@ -48,8 +48,8 @@ type lockEntry struct {
 	Pending bool
 
 	// PendingSince is when the entry became pending, in UTC with
-	// millisecond precision; zero for entries that are not pending and for
-	// pending entries written before the field existed.
+	// millisecond precision. It is zero for entries that are not pending
+	// and for pending entries written before the field existed.
 	PendingSince time.Time
 
 	// Replaces is the connection that a replace deletes once this entry's
@@ -165,11 +165,11 @@ func (l *lockFile) encode() []byte {
 	return buf.Bytes()
 }
 
-// decodeLock parses a lock file strictly: a syntax error, an unknown or
-// repeated field, a value of the wrong type, an unsupported version, a
-// repeated name or id, a replaces that names a recorded connection or that
-// another entry replaces too, or an entry that is neither recorded nor
-// pending is an error giving its line and column.
+// decodeLock parses a lock file strictly. Each of these is an error giving
+// its line and column: a syntax error, an unknown or repeated field, a
+// value of the wrong type, an unsupported version, a repeated name or id,
+// a replaces that names a recorded connection or that another entry
+// replaces too, and an entry that is neither recorded nor pending.
 func decodeLock(data []byte) (*lockFile, error) {
 	r := newStrictReader(data)
 	l := newLockFile(Target{})

@@ -15,7 +15,9 @@ import (
 // Plan compares manifests with the lock file and, when Config.Refresh is
 // set, with the remote state, and returns one action per manifest and per
 // lock entry left over. Plan only reads: it sends no write request and
-// does not write the lock file.
+// does not write the lock file. When a pending entry of an interrupted run
+// has no connection yet, Plan may wait up to Config.PendingGrace for its
+// create to land. Cancelling ctx ends the wait with an error.
 //
 // Problems tied to one connection, such as an ambiguous name match, are
 // recorded in its Action.Error, and Plan returns the plan together with an
@@ -357,8 +359,8 @@ func (pl *planner) planRecorded(a *Action, e *lockEntry) {
 
 // planReplaceReverted plans a manifest whose entry records both ends of an
 // interrupted replace, when the manifest's connection spec matches the old
-// connection again: the old connection becomes the recorded one, and the
-// new one, made by the interrupted run, is deleted with --allow-replace.
+// connection again. The old connection becomes the recorded one. The new
+// one, made by the interrupted run, is deleted with --allow-replace.
 func (pl *planner) planReplaceReverted(a *Action, e *lockEntry, old *flowservice.Connection) {
 	recorded := &lockEntry{
 		Name:           e.Name,

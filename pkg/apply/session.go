@@ -55,8 +55,8 @@ type Config struct {
 	// request may still be in flight at the service; 0 means
 	// DefaultPendingGrace. A plan that finds a pending entry younger than
 	// this and no connection for it waits until the grace period has
-	// passed, then reads the remote state again, so that it adopts what a
-	// killed run's create made instead of creating a duplicate.
+	// passed. It then reads the remote state again, so that it adopts what
+	// a killed run's create made instead of creating a duplicate.
 	PendingGrace time.Duration
 
 	Prune         bool // carry out deletes of lock entries that have no manifest
