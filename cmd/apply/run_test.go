@@ -435,3 +435,83 @@ auth:
 		}
 	}
 }
+
+// TestApplySecondInterrupt interrupts an apply twice while requests are in
+// flight: the second interrupt cancels them, and the result line still
+// says that the run was interrupted, as the README states.
+func TestApplySecondInterrupt(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{Latency: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+
+	dir := t.TempDir()
+	const manifests = 20
+	for i := range manifests {
+		m := fmt.Sprintf(`name: conn-%02d
+connectionSpec:
+  id: 26d738e0-8963-47ea-aadf-c60de735468a
+  version: "1.0"
+auth:
+  specName: Basic Authentication
+  params:
+    server: db%02d.example.com
+    database: d
+    username: u
+    password: test-password
+`, i, i)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("conn-%02d.yaml", i)), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := mapEnv(map[string]string{
+		"AEP_ENDPOINT":     srv.URL,
+		"AEP_ACCESS_TOKEN": "token",
+		"AEP_API_KEY":      "key",
+		"AEP_ORG_ID":       "ORG@AdobeOrg",
+	})
+	args := []string{"-f", dir, "--lock", filepath.Join(dir, "apply.lock.json"), "--parallelism", "4"}
+
+	var stdout, stderr syncBuffer
+	interrupts := make(chan os.Signal, 2)
+	status := make(chan int, 1)
+	go func() {
+		e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: vars, interrupts: interrupts}
+		status <- runEnv(context.Background(), e, args)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "created conn-") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no action finished within 20s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The first interrupt lets the running creates finish; the second,
+	// sent while they wait on the emulator's latency, cancels them.
+	interrupts <- syscall.SIGINT
+	for !strings.Contains(stderr.String(), "interrupt again to cancel") {
+		time.Sleep(time.Millisecond)
+	}
+	interrupts <- syscall.SIGINT
+
+	if got := <-status; got != exitError {
+		t.Errorf("apply interrupted twice exited %d, want %d", got, exitError)
+	}
+	if !strings.Contains(stderr.String(), "apply: interrupt received; cancelling") {
+		t.Fatalf("stderr does not acknowledge the second interrupt:\n%s", stderr.String())
+	}
+	var resultLine string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(line, "Apply ") {
+			resultLine = line
+		}
+	}
+	if !strings.HasPrefix(resultLine, "Apply interrupted: ") {
+		t.Errorf("result line = %q, want it to start with \"Apply interrupted: \"; stderr:\n%s", resultLine, stderr.String())
+	}
+}

@@ -376,15 +376,17 @@ func CountResults(r *Report) ResultCounts {
 
 // SummaryLine returns the one-line outcome of an apply, such as
 // "Apply complete: 2 created, 1 updated, 0 deleted". It starts with
-// "Apply failed" when an action failed and "Apply interrupted" when the run
-// stopped early.
+// "Apply interrupted" when the run stopped early, even if actions failed,
+// and otherwise with "Apply failed" when an action failed.
 func (c ResultCounts) SummaryLine() string {
 	var b strings.Builder
+	// An interrupted run comes first: the requests that a second interrupt
+	// cancels count as failed, yet the run was stopped, not broken.
 	switch {
-	case c.Failed > 0:
-		b.WriteString("Apply failed: ")
 	case c.Interrupted:
 		b.WriteString("Apply interrupted: ")
+	case c.Failed > 0:
+		b.WriteString("Apply failed: ")
 	default:
 		b.WriteString("Apply complete: ")
 	}

@@ -139,6 +139,10 @@ func TestResultSummaryLine(t *testing.T) {
 			{Action: Action{Kind: Create, Name: "a"}, Status: StatusApplied},
 			{Action: Action{Kind: Create, Name: "b"}, Status: StatusNotStarted},
 		}}, "Apply interrupted: 1 created, 0 updated, 0 deleted, 1 not started"},
+		{"interrupted with cancelled requests", &Report{Interrupted: true, Results: []Result{
+			{Action: Action{Kind: Create, Name: "a"}, Status: StatusApplied},
+			{Action: Action{Kind: Create, Name: "b"}, Status: StatusFailed, Err: errors.New("create b: context canceled")},
+		}}, "Apply interrupted: 1 created, 0 updated, 0 deleted, 1 failed"},
 		{"complete", &Report{Results: []Result{
 			{Action: Action{Kind: Delete, Name: "a"}, Status: StatusApplied},
 			{Action: Action{Kind: NoChange, Name: "b"}, Status: StatusUnchanged},
