@@ -240,7 +240,8 @@ func describeChange(c FieldChange) string {
 // outcomeLine returns the line shown above the summary line when carrying
 // out p would change nothing, or "" when it would. The line starts "No
 // changes" only when nothing is left undone either: no skipped action, no
-// planning error and no sensitive params that could not be compared.
+// planning error, no sensitive params that could not be compared and no
+// auth params left unchecked offline.
 // Otherwise it lists what stays undone, such as "Nothing will change in
 // this run: 1 delete skipped (needs --prune)."
 func outcomeLine(p *Plan, c Counts) string {
@@ -270,6 +271,9 @@ func outcomeLine(p *Plan, c Counts) string {
 	}
 	if p.SecretsUndetectable {
 		parts = append(parts, "changes of sensitive params cannot be detected (see the warnings)")
+	}
+	if p.AuthUnchecked > 0 {
+		parts = append(parts, countNoun(p.AuthUnchecked, "connection")+" "+mayHaveChanged)
 	}
 	if len(parts) > 0 {
 		return "Nothing will change in this run: " + strings.Join(parts, ", ") + "."

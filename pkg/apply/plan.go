@@ -80,6 +80,12 @@ type Plan struct {
 	// the key changed, or the lock file holds no HMAC for it.
 	SecretsUndetectable bool
 
+	// AuthUnchecked is the number of connections whose description and
+	// auth params an offline plan cannot compare with the lock file: their
+	// connection spec is not built in, so their auth params are checked,
+	// and their values shown, only online.
+	AuthUnchecked int
+
 	session    *Session
 	generation int // the session's count of applies when the plan was made
 }

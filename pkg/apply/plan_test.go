@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/apply-cli/apply/pkg/flowservice/emulator"
+	"github.com/apply-cli/apply/pkg/spec"
 )
 
 // dryRun plans manifests without applying, failing the test on error.
@@ -127,5 +129,123 @@ func TestPlanReplaceComparesWithOldConnection(t *testing.T) {
 		if diff := cmp.Diff(want, action(t, p, "orders").Changes); diff != "" {
 			t.Errorf("changes, online %v (-want +got):\n%s", online, diff)
 		}
+	}
+}
+
+// azureBlobSpecID is a connection spec that apply does not have built in,
+// so the loader leaves its manifests' auth params unchecked and hidden.
+const azureBlobSpecID = "4c10e202-c428-4796-9208-5f1f5732b1cf"
+
+// azureBlobManifest returns a manifest of azureBlobSpecID whose secret
+// comes from the variable AZURE_KEY.
+func azureBlobManifest(name, description string) string {
+	return `name: ` + name + `
+description: "` + description + `"
+connectionSpec:
+  id: ` + azureBlobSpecID + `
+  version: "1.0"
+auth:
+  specName: Service Principal Based Authentication
+  params:
+    serviceEndpoint: https://landing.blob.core.windows.net
+    servicePrincipalId: 6c3f1a2e-0b7d-4e59-9a61-2f4d8c7b1e05
+    servicePrincipalKey: ${AZURE_KEY}
+    tenant: example.onmicrosoft.com
+`
+}
+
+// writeCheckedLock writes a lock file recording manifest m as an online
+// run records it: with the digest and the secret HMAC computed after its
+// auth params were checked against connectionSpec.
+func (env *testEnv) writeCheckedLock(t *testing.T, m *spec.Manifest, connectionSpec []byte, key []byte) {
+	t.Helper()
+	if errs := spec.CheckAuth(m, connectionSpec); errs != nil {
+		t.Fatalf("check auth params of %s: %v", m.Name, errs)
+	}
+	salt := newSalt()
+	lock := newLockFile(Target{Endpoint: env.srv.URL, OrgID: testOrg, Sandbox: testSandbox})
+	lock.Entries[m.Name] = &lockEntry{
+		Name:           m.Name,
+		ID:             "0f6b7d2e-3c41-4a8e-9d55-7e2a1b9c4f60",
+		ConnectionSpec: specRef{ID: m.ConnectionSpec.ID, Version: m.ConnectionSpec.Version},
+		AuthSpecName:   m.Auth.SpecName,
+		Digest:         m.Digest(),
+		SecretSalt:     salt,
+		SecretHMAC:     m.SecretHMAC(entryKey(key, salt)),
+		SecretKeyID:    lockKeyID(key),
+	}
+	if err := writeFileAtomic(env.lockPath, lock.encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOfflinePlanOfUncheckedAuthParams(t *testing.T) {
+	azureSpec, err := os.ReadFile("testdata/connectionspecs/azure-blob.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []byte("test lock key")
+	tests := []struct {
+		name        string
+		description string // of the manifest planned offline
+		secret      string // of the manifest planned offline
+	}{
+		{"unchanged", "Partner files", secretCanary},
+		{"description changed", "Partner files, moved", secretCanary},
+		{"secret changed", "Partner files", "rotated-" + secretCanary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t, emulator.Options{})
+			ms := newManifestSet(env.dir)
+			ms.raw("landing.yaml", azureBlobManifest("landing", "Partner files"))
+			ms.env["AZURE_KEY"] = secretCanary
+			env.writeCheckedLock(t, ms.load(t)[0], azureSpec, key)
+
+			ms.raw("landing.yaml", azureBlobManifest("landing", tt.description))
+			ms.env["AZURE_KEY"] = tt.secret
+			manifests := ms.load(t)
+			if manifests[0].AuthChecked {
+				t.Fatal("the loader checked the auth params of a connection spec it does not have built in")
+			}
+			reqs := env.emu.Stats().Requests
+			cfg := Config{LockPath: env.lockPath, LockKey: key, DryRun: true}
+			p, _, err := env.run(t, cfg, manifests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := env.emu.Stats().Requests - reqs; got != 0 {
+				t.Errorf("offline plan sent %d requests", got)
+			}
+
+			assertKinds(t, p, "landing:no-change")
+			a := action(t, p, "landing")
+			if len(a.Changes) != 0 {
+				t.Errorf("changes = %+v, want none: unchecked params cannot be compared offline", a.Changes)
+			}
+			if !strings.Contains(a.Note, "may have changed (auth params not checked offline)") {
+				t.Errorf("note = %q, want it to say the connection may have changed", a.Note)
+			}
+			if p.AuthUnchecked != 1 {
+				t.Errorf("AuthUnchecked = %d, want 1", p.AuthUnchecked)
+			}
+			if p.SecretsUndetectable {
+				t.Error("SecretsUndetectable is set, although the lock file records an HMAC with the current key")
+			}
+			if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "1 connection(s) use a connection spec that is not built in") {
+				t.Errorf("warnings = %q, want one counting the unchecked connection", p.Warnings)
+			}
+			var text bytes.Buffer
+			if err := WriteText(&text, p, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if want := "Nothing will change in this run: 1 connection may have changed (auth params not checked offline)."; !strings.Contains(text.String(), want) {
+				t.Errorf("text plan lacks %q:\n%s", want, text.String())
+			}
+			if strings.Contains(text.String(), secretCanary) {
+				t.Error("text plan contains the secretCanary secret")
+			}
+			assertNoCanary(t, env, p, &Report{})
+		})
 	}
 }

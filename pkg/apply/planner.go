@@ -78,6 +78,7 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 	})
 	p.Warnings = pl.warnings()
 	p.SecretsUndetectable = pl.undetectable > 0
+	p.AuthUnchecked = pl.authUnchecked
 	return p, p.Err()
 }
 
@@ -103,6 +104,10 @@ type planner struct {
 	otherKey     int // ... because the lock key changed
 	noHMAC       int // ... because no HMAC was recorded
 	unresolved   int // connections with unset variables
+
+	// authUnchecked counts the connections of an offline plan whose auth
+	// params stay unchecked, so their digest and HMAC cannot be compared.
+	authUnchecked int
 }
 
 // checkManifests rejects manifests that contradict each other: a name
@@ -483,6 +488,12 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 		a.Changes = append(a.Changes, FieldChange{Path: "auth.specName", Before: e.AuthSpecName, After: m.Auth.SpecName})
 	}
 	switch {
+	case !m.AuthChecked:
+		// The loader hides every param of a manifest whose connection spec
+		// is not built in, which changes the digest and the HMAC, while the
+		// lock file holds the values computed after the online check.
+		pl.authUnchecked++
+		a.Note = "planned offline: the description and auth params " + mayHaveChanged
 	case e.Digest == m.Digest():
 	case st.lockName != m.Name:
 		// The digest covers the name, so it differs after any rename.
@@ -501,6 +512,10 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 		a.Kind = NoChange
 	}
 }
+
+// mayHaveChanged ends the note of an offline action whose manifest's auth
+// params are unchecked.
+const mayHaveChanged = "may have changed (auth params not checked offline)"
 
 // planOrphan plans a lock entry that no manifest claims: delete its
 // connection with --prune, and drop entries whose connection is gone.
@@ -547,7 +562,8 @@ func (pl *planner) planOrphan(e *lockEntry) Action {
 
 // compareSecrets adds the change of m's sensitive params to a, judged
 // from the HMAC recorded in e, which may be nil. With --update-secrets
-// they are sent regardless of the HMAC.
+// they are sent regardless of the HMAC. The HMAC of a manifest whose auth
+// params are unchecked covers every param, so it is not compared.
 func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 	m, st := a.step.manifest, a.step
 	if needsParams(a.Changes) {
@@ -561,7 +577,7 @@ func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 		return
 	}
 
-	comparable := pl.s.keyID != "" && e != nil && e.SecretHMAC != "" && e.SecretKeyID == pl.s.keyID
+	comparable := m.AuthChecked && pl.s.keyID != "" && e != nil && e.SecretHMAC != "" && e.SecretKeyID == pl.s.keyID
 	changed := comparable && pl.s.secretHMAC(m, e.SecretSalt) != e.SecretHMAC
 	st.rehash = comparable && !changed && e.SecretSalt == ""
 	switch {
@@ -576,6 +592,8 @@ func (pl *planner) compareSecrets(a *Action, e *lockEntry) {
 		a.Changes = append(a.Changes, secretsChange(m, false, true))
 	case comparable:
 		// Unchanged.
+	case !m.AuthChecked:
+		// Unknown: planOffline notes it and warnings() counts it.
 	default:
 		pl.undetectable++
 		switch {
@@ -629,6 +647,9 @@ func (pl *planner) warnings() []string {
 	}
 	if pl.unresolved > 0 {
 		w = append(w, fmt.Sprintf("%d connection(s) have sensitive params with unset variables, so their changes are not shown", pl.unresolved))
+	}
+	if pl.authUnchecked > 0 {
+		w = append(w, fmt.Sprintf("%d connection(s) use a connection spec that is not built in, so their description and auth params %s; plan online to compare them", pl.authUnchecked, mayHaveChanged))
 	}
 	return w
 }
