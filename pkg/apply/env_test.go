@@ -50,6 +50,10 @@ type testEnv struct {
 	// intercept, when set, runs before the emulator for every request.
 	intercept atomic.Pointer[func(*http.Request)]
 
+	// serve, when set, runs after intercept for every request and serves
+	// it in place of the emulator when it returns true.
+	serve atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
+
 	// delay holds every request this long before passing it to the
 	// emulator, unless the client gives up first.
 	delay atomic.Int64
@@ -82,6 +86,9 @@ func newTestEnv(t *testing.T, opts emulator.Options) *testEnv {
 		}
 		if f := env.intercept.Load(); f != nil {
 			(*f)(r)
+		}
+		if f := env.serve.Load(); f != nil && (*f)(w, r) {
+			return
 		}
 		if d := time.Duration(env.delay.Load()); d > 0 {
 			select {

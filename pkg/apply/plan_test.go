@@ -2,6 +2,9 @@ package apply
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -247,5 +250,58 @@ func TestOfflinePlanOfUncheckedAuthParams(t *testing.T) {
 			}
 			assertNoCanary(t, env, p, &Report{})
 		})
+	}
+}
+
+// serveConnectionSpec makes env serve GET /connectionSpecs/{id} for the
+// connection spec document doc, which the emulator does not have.
+func (env *testEnv) serveConnectionSpec(t *testing.T, doc []byte) {
+	t.Helper()
+	var item struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(doc, &item); err != nil {
+		t.Fatalf("decode connection spec document: %v", err)
+	}
+	path := emulator.BasePath + "/connectionSpecs/" + item.ID
+	serve := func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != path {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"items": [%s]}`, doc)
+		return true
+	}
+	env.serve.Store(&serve)
+}
+
+func TestOnlineAuthCheckWarningsInPlan(t *testing.T) {
+	azureSpec, err := os.ReadFile("testdata/connectionspecs/azure-blob.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newTestEnv(t, emulator.Options{})
+	env.serveConnectionSpec(t, azureSpec)
+	ms := newManifestSet(env.dir)
+	literal := strings.Replace(azureBlobManifest("landing", "Partner files"), "${AZURE_KEY}", secretCanary, 1)
+	ms.raw("landing.yaml", literal)
+
+	p := env.dryRun(t, ms, nil)
+	assertKinds(t, p, "landing:create")
+	var found string
+	for _, w := range p.Warnings {
+		if strings.Contains(w, "auth.params.servicePrincipalKey: a literal secret") {
+			found = w
+		}
+	}
+	if found == "" {
+		t.Fatalf("warnings = %q, want the online check's warning about the literal secret", p.Warnings)
+	}
+	// The manifest's line 11 holds servicePrincipalKey, its value at column 26.
+	if want := "landing.yaml:11:26: "; !strings.Contains(found, want) {
+		t.Errorf("warning %q does not give the position %q", found, want)
+	}
+	if strings.Contains(strings.Join(p.Warnings, "\n"), secretCanary) {
+		t.Error("warnings contain the secretCanary secret")
 	}
 }

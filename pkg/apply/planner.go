@@ -47,12 +47,14 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 	}
 	delete(pl.claimed, "")
 
+	var authWarnings []string
 	if s.cfg.Refresh {
-		docs, err := s.checkAuthOnline(ctx, manifests)
+		docs, warnings, err := s.checkAuthOnline(ctx, manifests)
 		if err != nil {
 			return nil, err
 		}
 		pl.specDocs = docs
+		authWarnings = warnings
 		rs, err := s.refreshSettled(ctx, manifests)
 		if err != nil {
 			return nil, err
@@ -76,7 +78,7 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 		}
 		return a.Name < b.Name
 	})
-	p.Warnings = pl.warnings()
+	p.Warnings = append(pl.warnings(), authWarnings...)
 	p.SecretsUndetectable = pl.undetectable > 0
 	p.AuthUnchecked = pl.authUnchecked
 	return p, p.Err()
@@ -161,10 +163,12 @@ func posString(p spec.Position) string {
 
 // checkAuthOnline checks the auth params of manifests whose connection
 // spec is not known offline against the spec the service returns, fetching
-// each spec once. It returns the fetched documents by id.
-func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifest) (map[string][]byte, error) {
+// each spec once. It returns the fetched documents by id and the check's
+// warnings, such as a literal secret, each starting with its file:line:col.
+func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifest) (map[string][]byte, []string, error) {
 	specs := make(map[string][]byte)
 	var errs spec.ErrorList
+	var warnings []string
 	for _, m := range manifests {
 		if m.AuthChecked {
 			continue
@@ -179,19 +183,24 @@ func (s *Session) checkAuthOnline(ctx context.Context, manifests []*spec.Manifes
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("check auth params: %w", err)
+				return nil, nil, fmt.Errorf("check auth params: %w", err)
 			}
 			raw = cs.Raw
 			specs[id] = raw
 		}
-		if raw != nil {
-			errs = append(errs, spec.CheckAuth(m, raw)...)
+		if raw == nil {
+			continue
+		}
+		checkErrs, checkWarnings := spec.CheckAuthWithWarnings(m, raw)
+		errs = append(errs, checkErrs...)
+		for _, w := range checkWarnings {
+			warnings = append(warnings, w.Error())
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, nil, errs
 	}
-	return specs, nil
+	return specs, warnings, nil
 }
 
 // entryFor returns the lock entry of m and its name: the entry under m's
