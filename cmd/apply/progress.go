@@ -46,6 +46,10 @@ func (p *progress) start(plan *apply.Plan) {
 
 // event is the session's OnEvent callback. It is safe for concurrent use.
 func (p *progress) event(ev apply.Event) {
+	if ev.Kind == apply.EventNotice {
+		p.notice(ev.Message)
+		return
+	}
 	if ev.Kind != apply.EventFinished || ev.Result == nil {
 		return
 	}
@@ -80,6 +84,17 @@ func (p *progress) event(ev apply.Event) {
 	if p.bar != nil {
 		_ = p.bar.Add(1)
 	}
+}
+
+// notice prints a message of the session, such as a wait, as a line. It
+// may come before start, while the session plans.
+func (p *progress) notice(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	fmt.Fprintf(p.e.stderr, "apply: %s\n", msg)
 }
 
 // finish removes the progress bar and, off a terminal, prints how many

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -513,5 +514,110 @@ auth:
 	}
 	if !strings.HasPrefix(resultLine, "Apply interrupted: ") {
 		t.Errorf("result line = %q, want it to start with \"Apply interrupted: \"; stderr:\n%s", resultLine, stderr.String())
+	}
+}
+
+// TestApplyShowsPendingWait leaves the pending entry of a create that a
+// killed run sent a moment ago: the next apply prints that it waits for
+// that create, for the --pending-grace given, then creates the connection.
+func TestApplyShowsPendingWait(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+
+	dir := t.TempDir()
+	manifestDir := filepath.Join(dir, "connections")
+	if err := os.Mkdir(manifestDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeManifest := func(name string) {
+		t.Helper()
+		m := fmt.Sprintf(`name: %s
+connectionSpec:
+  id: 26d738e0-8963-47ea-aadf-c60de735468a
+  version: "1.0"
+auth:
+  specName: Basic Authentication
+  params:
+    server: %s.example.com
+    database: d
+    username: u
+    password: ${DB_PASSWORD}
+`, name, name)
+		if err := os.WriteFile(filepath.Join(manifestDir, name+".yaml"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockPath := filepath.Join(dir, "apply.lock.json")
+	vars := mapEnv(map[string]string{
+		"AEP_ENDPOINT":     srv.URL,
+		"AEP_ACCESS_TOKEN": "token",
+		"AEP_API_KEY":      "key",
+		"AEP_ORG_ID":       "ORG@AdobeOrg",
+		"DB_PASSWORD":      canary,
+	})
+	runApply := func(args ...string) (stdout, stderr string) {
+		t.Helper()
+		var out, errOut syncBuffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, lookupEnv: vars}
+		args = append([]string{"-f", manifestDir, "--lock", lockPath}, args...)
+		if got := runEnv(context.Background(), e, args); got != exitOK {
+			t.Fatalf("apply %q exited %d; stderr:\n%s", args, got, errOut.String())
+		}
+		return out.String(), errOut.String()
+	}
+
+	// A first run records "first"; then "second" is marked pending as a
+	// run leaves it that was killed right after sending its create.
+	writeManifest("first")
+	runApply()
+	lock, err := os.ReadFile(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(lock, &doc); err != nil {
+		t.Fatalf("decode lock file: %v", err)
+	}
+	doc["connections"] = append(doc["connections"].([]any), map[string]any{
+		"name":           "second",
+		"connectionSpec": map[string]any{"id": "26d738e0-8963-47ea-aadf-c60de735468a", "version": "1.0"},
+		"authSpecName":   "Basic Authentication",
+		"digest":         "sha256:0000",
+		"pending":        true,
+		"pendingSince":   time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+	})
+	lock, err = json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lockPath, lock, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeManifest("second")
+
+	stdout, stderr := runApply("--pending-grace", "300ms")
+	// The wait is what is left of the 300ms grace period, in milliseconds.
+	notice := regexp.MustCompile(`(?m)^apply: waiting \d+ms for the creates of an interrupted run to land \(1 pending connection not listed yet\)$`)
+	if !notice.MatchString(stderr) {
+		t.Errorf("stderr lacks a notice of a wait shorter than the 300ms grace period:\n%s", stderr)
+	}
+	if strings.Contains(stdout, "waiting") {
+		t.Errorf("stdout carries the notice of the wait, which belongs on stderr:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "created second") {
+		t.Errorf("stderr does not show that second was created after the wait:\n%s", stderr)
+	}
+	if got := emu.Stats().Connections; got != 2 {
+		t.Errorf("emulator holds %d connections, want 2", got)
+	}
+	if strings.Contains(stdout+stderr, canaryMark) {
+		t.Errorf("output contains the canary secret:\n%s\n%s", stdout, stderr)
 	}
 }
