@@ -51,7 +51,7 @@ func applyFlags(o *applyOptions) *flagSet {
 	f.boolVar(&o.dryRun, false, "print the plan and change nothing, neither remotely nor in the lock file", "dry-run")
 	f.intVar(&o.parallelism, apply.DefaultParallelism, "<n>", "maximum number of concurrent API requests (default 10)", "parallelism")
 	f.boolVar(&o.prune, false, "delete connections recorded in the lock file that no manifest declares", "prune")
-	f.boolVar(&o.allowReplace, false, "replace connections whose connection spec changed (delete, then create with a new id)", "allow-replace")
+	f.boolVar(&o.allowReplace, false, "replace connections whose connection spec changed (create a connection with a new id, then delete the old one)", "allow-replace")
 	f.boolVar(&o.updateSecrets, false, "send sensitive params even when no change is detected", "update-secrets")
 	f.boolVar(&o.failFast, false, "start no new action after the first failure", "fail-fast")
 	f.boolVar(&o.refresh, true, "read the remote state while planning; --refresh=false plans offline from the lock file (only with --dry-run; default true)", "refresh")
