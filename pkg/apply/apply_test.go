@@ -1171,3 +1171,44 @@ func TestInterruptedReplaceThenManifestReverted(t *testing.T) {
 		t.Errorf("connection of the interrupted replace: %v, want it deleted", err)
 	}
 }
+
+// TestRejectedShortPortShowsServerMessage has the service reject a create
+// and an update whose port, "443", is shorter than the client can search
+// for in a message. The port is not secret, so the server's message still
+// reaches the error, while the password stays out of it.
+func TestRejectedShortPortShowsServerMessage(t *testing.T) {
+	const detail = "invalid auth params: port 443 is not open for ingestion"
+	for _, method := range []string{http.MethodPost, http.MethodPatch} {
+		t.Run(method, func(t *testing.T) {
+			env := newTestEnv(t, emulator.Options{})
+			ms := newManifestSet(env.dir)
+			ms.mysql("orders", "Orders", secretCanary)
+			if method == http.MethodPatch {
+				env.mustApply(t, env.config(), ms.load(t))
+			}
+			ms.docs["orders.yaml"] = strings.Replace(ms.docs["orders.yaml"], `port: "3306"`, `port: "443"`, 1)
+
+			reject := func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != method {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"type":"https://ns.adobe.com/aep/errors/FLOW-1455-400","title":"Bad Request","detail":%q}`, detail)
+				return true
+			}
+			env.serve.Store(&reject)
+			p, r, err := env.run(t, env.config(), ms.load(t))
+			if err == nil {
+				t.Fatal("apply succeeded, want the rejected request's error")
+			}
+			if !strings.Contains(err.Error(), detail) {
+				t.Errorf("error = %v, want the server's message %q", err, detail)
+			}
+			if strings.Contains(err.Error(), "withheld") {
+				t.Errorf("error = %v, want the message kept: the short value is not secret", err)
+			}
+			assertNoCanary(t, env, p, r)
+		})
+	}
+}

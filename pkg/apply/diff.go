@@ -140,7 +140,7 @@ func patchOps(m *spec.Manifest, c *flowservice.Connection, sendParams bool) []fl
 		sendParams = true
 	}
 	if sendParams || len(compareParams(m, c, nil)) > 0 {
-		ops = append(ops, flowservice.PatchOp{Op: "replace", Path: "/auth/params", Value: revealParams(m)})
+		ops = append(ops, flowservice.PatchOp{Op: "replace", Path: "/auth/params", Value: revealParams(m), Sensitive: sensitiveSet(m)})
 	}
 	return ops
 }
@@ -166,7 +166,21 @@ func connectionInput(m *spec.Manifest) flowservice.ConnectionInput {
 		},
 		AuthSpecName: m.Auth.SpecName,
 		Params:       revealParams(m),
+		Sensitive:    sensitiveSet(m),
 	}
+}
+
+// sensitiveSet returns the names of m's sensitive params for the client,
+// which keeps only their values out of error messages. The map is never
+// nil, since nil would make the client treat every param as secret.
+func sensitiveSet(m *spec.Manifest) map[string]bool {
+	set := make(map[string]bool)
+	for k, v := range m.Auth.Params {
+		if v.Sensitive() {
+			set[k] = true
+		}
+	}
+	return set
 }
 
 // sensitiveNames returns the names of m's sensitive params, sorted.

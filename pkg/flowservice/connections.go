@@ -36,7 +36,8 @@ type authBody struct {
 // [ErrOutcomeUnknown]. A 2xx response that cannot be read wraps
 // [ErrCreatedIDUnknown] as well, because the connection then exists. A 429,
 // a 401 or a failure to connect is retried, because the request then cannot
-// have been processed. The auth params never appear in errors or logs.
+// have been processed. The values of the secret params (in.Sensitive) never
+// appear in errors or logs.
 func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref, error) {
 	if in.Name == "" {
 		return Ref{}, errors.New("create connection: missing name")
@@ -68,7 +69,7 @@ func (c *Client) CreateConnection(ctx context.Context, in ConnectionInput) (Ref,
 		method:  http.MethodPost,
 		path:    "/connections",
 		body:    data,
-		secrets: collectStrings(nil, in.Params),
+		secrets: appendSecretParams(nil, in.Params, in.Sensitive),
 	})
 	if err != nil {
 		return Ref{}, err
@@ -231,7 +232,7 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	}
 	body := make([]patchOpBody, len(ops))
 	for i, op := range ops {
-		body[i] = patchOpBody(op)
+		body[i] = patchOpBody{Op: op.Op, Path: op.Path, Value: op.Value}
 	}
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -239,9 +240,7 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	}
 	var secrets redactor
 	for _, op := range ops {
-		if op.sensitive() {
-			secrets = collectStrings(secrets, op.Value)
-		}
+		secrets = op.secretValues(secrets)
 	}
 	p := connectionPath(id)
 	res, err := c.do(ctx, &request{

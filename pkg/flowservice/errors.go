@@ -48,9 +48,10 @@ func (e *impliedError) Is(target error) bool { return target == e.implies }
 
 // Error is a failed API call: the server responded with a status other than
 // 2xx. It never contains request bodies or header values. Text that the
-// server echoes back from the request (param values, the token, the API key)
-// is replaced with [REDACTED], whether it comes back as sent, JSON-escaped or
-// percent-encoded. If a secret is too short to search for, or still shows
+// server echoes back from the request (the values of secret params, the
+// token, the API key) is replaced with [REDACTED], whether it comes back as
+// sent, JSON-escaped or percent-encoded. Values of params that the caller
+// marks as not secret (ConnectionInput.Sensitive, PatchOp.Sensitive) stay. If a secret is too short to search for, or still shows
 // after that, the server's title and detail are dropped and MessageWithheld
 // is set.
 type Error struct {

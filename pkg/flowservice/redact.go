@@ -24,7 +24,7 @@ const redactedText = "[REDACTED]"
 const minRedactLen = 4
 
 // redactor lists values that must never appear in an error message: the
-// access token, the API key and every string value of a request body.
+// access token, the API key and the secret values of a request body.
 type redactor []string
 
 // scrubber replaces a redactor's values in server text, in every spelling

@@ -209,3 +209,71 @@ func writeJSONDetail(w http.ResponseWriter, detail string, escapeHTML bool) {
 	})
 	writeJSON(w, http.StatusBadRequest, b.Bytes())
 }
+
+// TestSensitiveParamsDecideWithholding sends a create and a patch whose
+// params include a port shorter than four characters, to a server that
+// echoes the request in its error. Only a short secret makes the client
+// withhold the server's message; nil Sensitive treats every param as one.
+func TestSensitiveParamsDecideWithholding(t *testing.T) {
+	const longSecret = "Canary-Pw-f7Qz-long"
+	tests := []struct {
+		name      string
+		password  string
+		sensitive map[string]bool
+		withheld  bool
+	}{
+		{"short non-secret port", longSecret, map[string]bool{"password": true}, false},
+		{"short secret", "q7!", map[string]bool{"password": true}, true},
+		{"every param secret", longSecret, nil, true},
+	}
+	srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		body, _ := readBody(r)
+		writeJSONDetail(w, "rejected "+string(body), true)
+	})
+	c := newClient(t, srv.URL)
+	for _, tt := range tests {
+		params := map[string]string{"server": "db.example.com", "port": "443", "password": tt.password}
+		calls := []struct {
+			name string
+			send func() error
+		}{
+			{"create", func() error {
+				in := mysqlInput
+				in.Params = params
+				in.Sensitive = tt.sensitive
+				_, err := c.CreateConnection(context.Background(), in)
+				return err
+			}},
+			{"patch", func() error {
+				ops := []flowservice.PatchOp{{Op: "replace", Path: "/auth/params", Value: params, Sensitive: tt.sensitive}}
+				_, err := c.PatchConnection(context.Background(), "id1", `"e1"`, ops)
+				return err
+			}},
+		}
+		for _, call := range calls {
+			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
+				err := call.send()
+				var apiErr *flowservice.Error
+				if !errors.As(err, &apiErr) {
+					t.Fatalf("error = %v (%T), want a *flowservice.Error", err, err)
+				}
+				text := err.Error()
+				if part := secretPart(text, tt.password); part != "" {
+					t.Errorf("error shows %q of the password: %s", part, text)
+				}
+				if apiErr.MessageWithheld != tt.withheld {
+					t.Errorf("MessageWithheld = %v, want %v: %s", apiErr.MessageWithheld, tt.withheld, text)
+				}
+				if tt.withheld {
+					return
+				}
+				if !strings.Contains(apiErr.Detail, `"port":"443"`) {
+					t.Errorf("Detail = %q, want the server's message with the port in it", apiErr.Detail)
+				}
+				if !strings.Contains(apiErr.Detail, `"password":"[REDACTED]"`) {
+					t.Errorf("Detail = %q, want the password replaced with [REDACTED]", apiErr.Detail)
+				}
+			})
+		}
+	}
+}

@@ -46,6 +46,12 @@ type ConnectionInput struct {
 	ConnectionSpec SpecRef
 	AuthSpecName   string
 	Params         map[string]string
+
+	// Sensitive names the params whose values are secret. Only their
+	// values are redacted from the server's message of a failed create,
+	// and only one shorter than 4 characters makes the client withhold
+	// that message. Nil treats every param as secret; an empty map, none.
+	Sensitive map[string]bool `json:"-"`
 }
 
 // String describes the input without its params.
@@ -87,6 +93,12 @@ type PatchOp struct {
 	Op    string `json:"op"` // "add", "replace" or "remove"
 	Path  string `json:"path"`
 	Value any    `json:"value,omitempty"`
+
+	// Sensitive names the secret params of an operation on /auth whose
+	// Value is a map of params, as for ConnectionInput.Sensitive: nil
+	// treats every param as secret. The Value of any other operation on
+	// /auth, except /auth/specName, is always treated as secret.
+	Sensitive map[string]bool `json:"-"`
 }
 
 // String describes the operation, with the value redacted if it may hold
@@ -115,8 +127,7 @@ func (op PatchOp) LogValue() slog.Value { return slog.StringValue(op.String()) }
 // MarshalJSON encodes the operation as JSON Patch, with the value redacted
 // if it may hold auth params. PatchConnection sends the values themselves.
 func (op PatchOp) MarshalJSON() ([]byte, error) {
-	out := patchOpBody(op)
-	out.Value = op.redactedValue()
+	out := patchOpBody{Op: op.Op, Path: op.Path, Value: op.redactedValue()}
 	return json.Marshal(out)
 }
 
@@ -144,6 +155,41 @@ func (op PatchOp) redactedValue() any {
 		return out
 	}
 	return redactedText
+}
+
+// secretValues appends the values of op that PatchConnection keeps out of
+// error messages: none for an operation outside /auth, the params named by
+// op.Sensitive for a map of params, and every string of the value
+// otherwise.
+func (op PatchOp) secretValues(dst redactor) redactor {
+	if !op.sensitive() {
+		return dst
+	}
+	if op.Sensitive != nil {
+		switch v := op.Value.(type) {
+		case map[string]string:
+			return appendSecretParams(dst, v, op.Sensitive)
+		case map[string]any:
+			for name, value := range v {
+				if op.Sensitive[name] {
+					dst = collectStrings(dst, value)
+				}
+			}
+			return dst
+		}
+	}
+	return collectStrings(dst, op.Value)
+}
+
+// appendSecretParams appends the values of the params that sensitive
+// names, or of every param when sensitive is nil.
+func appendSecretParams(dst redactor, params map[string]string, sensitive map[string]bool) redactor {
+	for name, value := range params {
+		if sensitive == nil || sensitive[name] {
+			dst = append(dst, value)
+		}
+	}
+	return dst
 }
 
 // sensitive reports whether op's value may hold auth params, which can be
