@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -619,5 +621,79 @@ auth:
 	}
 	if strings.Contains(stdout+stderr, canaryMark) {
 		t.Errorf("output contains the canary secret:\n%s\n%s", stdout, stderr)
+	}
+}
+
+// TestVerboseRunRestoresDefaultLogger runs commands that make their -v
+// logger the default slog logger, which pkg/verify logs through, and
+// checks that the default logger and the log package write where they
+// did before once the run ends: tests run many commands in one process.
+func TestVerboseRunRestoresDefaultLogger(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+	dir := t.TempDir()
+	manifest, err := os.ReadFile(filepath.Join("..", "..", "examples", "connections", "postgresql-basic-auth.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "customers.yaml"), manifest, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := mapEnv(map[string]string{
+		"AEP_ENDPOINT":                  srv.URL,
+		"AEP_ACCESS_TOKEN":              "token",
+		"AEP_API_KEY":                   "key",
+		"AEP_ORG_ID":                    "ORG@AdobeOrg",
+		"POSTGRESQL_CUSTOMERS_PASSWORD": canary,
+	})
+
+	output, flags := log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		log.SetOutput(output)
+		log.SetFlags(flags)
+	})
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"verify", []string{"verify", "-v", "-f", dir}},
+		{"apply with --verify", []string{"-f", dir, "--lock", filepath.Join(dir, "apply.lock.json"), "--dry-run", "--verify", "-v"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logged bytes.Buffer
+			log.SetOutput(&logged)
+			before := slog.Default()
+
+			var stdout, stderr syncBuffer
+			e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: vars}
+			if got := runEnv(context.Background(), e, tt.args); got != exitOK {
+				t.Fatalf("apply %q exited %d; stderr:\n%s", tt.args, got, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "level=DEBUG") {
+				t.Fatalf("stderr has no debug log, so the test proves nothing:\n%s", stderr.String())
+			}
+
+			if slog.Default() != before {
+				t.Error("the default slog logger is still the run's -v logger")
+			}
+			slog.Info("slog after the run")
+			log.Print("log after the run")
+			for _, line := range []string{"slog after the run", "log after the run"} {
+				if !strings.Contains(logged.String(), line) {
+					t.Errorf("%q did not reach the log package's output of before the run", line)
+				}
+				if strings.Contains(stderr.String(), line) {
+					t.Errorf("%q reached the stderr of a run that has ended", line)
+				}
+			}
+		})
 	}
 }

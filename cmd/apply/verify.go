@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"time"
 
@@ -82,11 +83,21 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 }
 
 // setDefaultLogger makes logger the default slog logger, which pkg/verify
-// logs through, and returns a function that restores the previous one.
+// logs through, and returns a function that restores the previous one and
+// the log package's output and flags.
 func setDefaultLogger(logger *slog.Logger) (restore func()) {
 	previous := slog.Default()
+	output, flags := log.Writer(), log.Flags()
 	slog.SetDefault(logger)
-	return func() { slog.SetDefault(previous) }
+	return func() {
+		slog.SetDefault(previous)
+		// slog.SetDefault sends the log package's output to the new
+		// handler. Setting back Go's initial default logger does not undo
+		// that, and that logger writes through the log package, so without
+		// these lines both would still write to this run's stderr.
+		log.SetOutput(output)
+		log.SetFlags(flags)
+	}
 }
 
 // verifyManifests runs the checks of --verify before a plan. Its lines go
