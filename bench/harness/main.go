@@ -140,6 +140,9 @@ func runSuite(args []string) error {
 	if err := s.prepare(); err != nil {
 		return err
 	}
+	if err := s.preflight(ctx); err != nil {
+		return err
+	}
 	// The latency-bound runs leave the CPU idle most of the time; the lock
 	// files of the plan benchmark are written meanwhile, at idle priority.
 	s.phase("latency-bound runs side by side; lock files at idle priority", func() {

@@ -89,14 +89,15 @@ func (s *suite) runName(label string) string {
 }
 
 // applyEnv is the environment of every apply and curl run. The emulator
-// accepts any non-empty credentials.
+// accepts any non-empty credentials. The lock key is fixed so that runs are
+// reproducible; it protects nothing but the benchmark's throwaway data.
 func applyEnv(extra ...string) []string {
 	return childEnv(append([]string{
 		"AEP_ACCESS_TOKEN=bench-access-token",
 		"AEP_API_KEY=bench-api-key",
 		"AEP_ORG_ID=BENCH0000000000000000@AdobeOrg",
 		"AEP_SANDBOX_NAME=bench",
-		"APPLY_LOCK_KEY=bench-lock-key-0123456789abcdef",
+		"APPLY_LOCK_KEY=5bD27cH+7OJsKqGadvMBwynr2M3Nuh931Nik4gUpoA0=",
 		passwordEnvVar + "=" + benchPassword,
 		"NO_COLOR=1",
 	}, extra...)...)
@@ -133,6 +134,30 @@ func (s *suite) prepare() error {
 	var err error
 	s.seqScript, s.xargsScript, err = writeScripts(s.work)
 	return err
+}
+
+// preflight applies one manifest against a fresh emulator, so that a
+// problem every run would share (a changed flag, a rejected setting) stops
+// the harness in seconds instead of after minutes of failed runs.
+func (s *suite) preflight(ctx context.Context) error {
+	dir := filepath.Join(s.work, "preflight")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, connectionName(1)+".yaml"), manifestYAML(1), 0o644); err != nil {
+		return err
+	}
+	name := s.runName("preflight")
+	e, err := startEmulator(ctx, s.applyBin, name+".emulator.log", emulatorOptions{})
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	m, err := s.runApply(ctx, name, applyArgs(dir, e.URL, name+".lock.json", 1), time.Minute)
+	if r := s.finish(ctx, e, m, err, 1); r.Err != nil {
+		return fmt.Errorf("preflight apply of one manifest failed: %w", r.Err)
+	}
+	return nil
 }
 
 // commandTimeout bounds one run: four times its ideal plus two minutes.
