@@ -28,7 +28,7 @@ type authSpec struct {
 	params    map[string]paramSpec
 }
 
-// paramSpec is what apply reads from the schema of one auth param.
+// paramSpec is the part of one auth param's schema that apply reads.
 type paramSpec struct {
 	password     bool     // "format": "password": the value is secret
 	types        []string // the schema's "type", nil when absent
@@ -37,7 +37,7 @@ type paramSpec struct {
 }
 
 // specDocument is the part of a connection spec document that apply reads:
-// one item of GET /connectionSpecs, or a response holding one item.
+// one item of GET /connectionSpecs, or a response containing one item.
 type specDocument struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
@@ -145,7 +145,7 @@ var fetchedSpecs = struct {
 	m map[[sha256.Size]byte]*connectionSpec
 }{m: map[[sha256.Size]byte]*connectionSpec{}}
 
-// maxFetchedSpecs bounds the cache; one run uses a handful of specs.
+// maxFetchedSpecs bounds the cache. One run uses a handful of specs.
 const maxFetchedSpecs = 64
 
 func cachedConnectionSpec(doc []byte) (*connectionSpec, error) {
@@ -171,11 +171,11 @@ func cachedConnectionSpec(doc []byte) (*connectionSpec, error) {
 
 // CheckAuth checks the auth params of m against a connection spec document,
 // as GET /connectionSpecs/{id} returns it: one item, or a response whose
-// items list holds one. It marks the params whose schema has "format":
+// items list contains one. It marks the params whose schema has "format":
 // "password" as sensitive, makes plain again the literal params that Load
 // hid only because their spec was unknown, checks connection strings, and
 // sets m.AuthChecked. Load runs the same check with the embedded connection
-// specs. The returned errors are sorted and name no sensitive value; a
+// specs. The returned errors are sorted and name no sensitive value. A
 // document that cannot be read or compiled gives one error at
 // connectionSpec.id. [CheckAuthWithWarnings] returns the warnings too.
 func CheckAuth(m *Manifest, connectionSpec []byte) ErrorList {
@@ -185,7 +185,7 @@ func CheckAuth(m *Manifest, connectionSpec []byte) ErrorList {
 
 // CheckAuthWithWarnings runs [CheckAuth] and also returns the problems that
 // do not stop a run, sorted, such as a connection string left unchecked
-// because the variable that holds it is unset.
+// because the variable that contains it is unset.
 func CheckAuthWithWarnings(m *Manifest, connectionSpec []byte) (ErrorList, []*Error) {
 	cs, err := cachedConnectionSpec(connectionSpec)
 	if err != nil {
@@ -213,7 +213,7 @@ func hideUncheckedParams(m *Manifest) {
 
 // checkAuth checks the auth params of m against cs and returns the errors
 // and warnings, each sorted. The values of the params in skip, by field
-// path, are not checked; unresolved values never are.
+// path, are not checked, and neither are unresolved values.
 func checkAuth(m *Manifest, cs *connectionSpec, skip map[string]bool) (errs, warnings []*Error) {
 	if !strings.EqualFold(cs.id, m.ConnectionSpec.ID) {
 		return []*Error{newError(m.Fields["connectionSpec.id"], "connectionSpec.id",

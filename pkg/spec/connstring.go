@@ -8,7 +8,7 @@ import (
 
 // ConnString is a parsed connection string of the form
 // "Key=Value;Key=Value", as MySQL, MariaDB, PostgreSQL and SQL Server
-// connection specs take it. It holds the values, which include a password,
+// connection specs take it. It contains the values, which include a password,
 // so every printed form of it shows the keys only.
 type ConnString struct {
 	pairs []connPair
@@ -21,10 +21,10 @@ type connPair struct {
 }
 
 // ConnStringError is a connection string that cannot be parsed. It never
-// holds the string or any part of it.
+// contains the string or any part of it.
 type ConnStringError struct {
 	Offset int    // byte offset in the string where the problem starts
-	Reason string // what is wrong, such as `unclosed "{" in a value`
+	Reason string // the problem, such as `unclosed "{" in a value`
 }
 
 func (e *ConnStringError) Error() string {
@@ -34,8 +34,8 @@ func (e *ConnStringError) Error() string {
 // ParseConnectionString parses s as a sequence of Key=Value pairs separated
 // by ";". Keys are case-insensitive and must be unique. Spaces around keys
 // and values are dropped, and empty segments, such as a trailing ";", are
-// skipped. A value that holds ";" must be wrapped in braces, as in
-// PWD={a;b}; inside braces "}}" stands for "}". On failure the error is a
+// skipped. A value that contains ";" must be wrapped in braces, as in
+// PWD={a;b}, and inside braces "}}" stands for "}". On failure the error is a
 // [*ConnStringError], which never contains s or any part of it.
 func ParseConnectionString(s string) (ConnString, error) {
 	var (
@@ -178,8 +178,8 @@ func (c ConnString) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string][]string{"keys": c.Keys()})
 }
 
-// structure returns the lower-cased keys in order and whether each value is
-// braced: what a substituted variable must not change.
+// structure returns the lower-cased keys in order, each followed by "{}"
+// when its value is braced. A substituted variable must not change it.
 func (c ConnString) structure() []string {
 	out := make([]string, len(c.pairs))
 	for i, p := range c.pairs {

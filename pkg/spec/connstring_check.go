@@ -147,9 +147,9 @@ func endsPair(rest []segment) bool {
 // checkConnString parses a connection string param and checks its required
 // keys. A reference inside a pair must not change the structure that the
 // manifest wrote: the keys, their order and which values are braced. A
-// reference that fills whole segments must hold pairs that parse. The
+// reference that fills whole segments must contain pairs that parse. The
 // returned warnings name the references whose values are unset and so
-// unchecked. No message holds a value; messages name the variables.
+// unchecked. Messages name the variables and never contain a value.
 func checkConnString(v Value, p paramSpec, field string, pos Position) (errs, warnings []*Error) {
 	segs := v.segments
 	if segs == nil {
@@ -263,7 +263,7 @@ func missingKeys(cs ConnString, required []string, pos Position, field, subject,
 	return errs
 }
 
-// uncheckedMessage words the warning for references that supply pairs but
+// uncheckedMessage returns the warning for references that supply pairs but
 // are unset. whole is true when the manifest writes no pair itself.
 func uncheckedMessage(names []string, whole bool) string {
 	when := "once the variable is set"
@@ -285,7 +285,7 @@ func dollarList(names []string) string {
 	return strings.Join(refs, ", ")
 }
 
-// connStringMessage words a parse error. Offsets are shown only for a
+// connStringMessage formats a parse error. Offsets are shown only for a
 // literal string, where they count from the start of the value as written.
 func connStringMessage(err error, literal bool) string {
 	var cerr *ConnStringError
@@ -298,8 +298,8 @@ func connStringMessage(err error, literal bool) string {
 	return "invalid connection string: " + cerr.Reason
 }
 
-// connStringReason returns what is wrong with a parsed string without an
-// offset, which would point into a variable's value.
+// connStringReason returns the reason of a parse error without the offset,
+// which would point into a variable's value.
 func connStringReason(err error) string {
 	var cerr *ConnStringError
 	if !errors.As(err, &cerr) {

@@ -170,7 +170,7 @@ func FuzzParseConnectionString(f *testing.F) {
 			if cerr.Offset < 0 || cerr.Offset > len(s) {
 				t.Fatalf("offset %d outside a string of %d bytes", cerr.Offset, len(s))
 			}
-			// The message is one of a fixed set, so it cannot hold s.
+			// The message is one of a fixed set, so it cannot contain s.
 			if !connStringErrorText.MatchString(err.Error()) {
 				t.Fatalf("unexpected error text %q", err)
 			}

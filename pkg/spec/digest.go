@@ -9,7 +9,7 @@ import (
 	"io"
 )
 
-// digestFormat versions the canonical form that Digest hashes; change it
+// digestFormat versions the canonical form that Digest hashes. Change it
 // whenever the form changes, so that old and new digests never compare equal
 // by accident.
 const digestFormat = "apply.manifest.v1"
@@ -32,7 +32,7 @@ type canonicalSpec struct {
 	Version string `json:"version"`
 }
 
-// sensitiveParam stands for a sensitive param in the canonical form: a
+// sensitiveParam replaces a sensitive param in the canonical form. It is a
 // JSON object, which no plain param's string can equal.
 type sensitiveParam struct {
 	Sensitive bool `json:"sensitive"`
@@ -42,9 +42,9 @@ type sensitiveParam struct {
 // kind, name, description (absent and empty differ), connection spec id and
 // version, auth spec name and params. A sensitive param contributes only its
 // name, so the digest is safe to store and print, and does not change when
-// a secret does; [Manifest.SecretHMAC] covers secrets. Positions, comments,
-// formatting, key order and renamedFrom do not affect it: renamedFrom
-// instructs the lock file and is not sent to the API.
+// a secret does, because [Manifest.SecretHMAC] covers secrets. Positions,
+// comments, formatting, key order and renamedFrom do not affect it.
+// renamedFrom is an instruction for the lock file and is not sent to the API.
 //
 // NOTE: while m.AuthChecked is false every param is sensitive, so the
 // digest and [Manifest.SecretHMAC] differ from those computed after
@@ -81,7 +81,7 @@ func (m *Manifest) Digest() string {
 // params' names and values in name order, so that a change of secret can be
 // detected without storing the secret or an unkeyed hash of it. It returns
 // "" when key is empty, when the manifest has no sensitive params, and when
-// a sensitive value is unresolved: the caller must then treat the secrets as
+// a sensitive value is unresolved. The caller must then treat the secrets as
 // unknown, neither changed nor unchanged.
 func (m *Manifest) SecretHMAC(key []byte) string {
 	if len(key) == 0 {

@@ -15,9 +15,9 @@ import (
 )
 
 // DefaultSpecVersion is the connection spec version of a manifest that
-// leaves connectionSpec.version out. The API documentation says an omitted
-// version means the latest, but its schema requires the field, and every
-// documented spec is at 1.0.
+// leaves connectionSpec.version out. The API documentation states that an
+// omitted version means the latest, but its schema requires the field, and
+// every documented spec is at 1.0.
 const DefaultSpecVersion = "1.0"
 
 // manifestSchema returns the compiled manifest schema.
@@ -29,8 +29,8 @@ var manifestSchema = sync.OnceValue(func() *schemaValidator {
 	return v
 })
 
-// role is where in a manifest a node sits. The resolver needs it because
-// variables are substituted only in auth param values.
+// role is the part of a manifest that a node belongs to. The resolver needs
+// it because variables are substituted only in auth param values.
 type role int
 
 const (
@@ -49,7 +49,7 @@ type document struct {
 	keys   map[string]Position
 	errs   []*Error
 
-	// badFields holds the fields with an invalid "$" or an unset variable.
+	// badFields contains the fields with an invalid "$" or an unset variable.
 	badFields map[string]bool
 }
 
@@ -63,7 +63,7 @@ func (d *document) load() *Manifest {
 	instance := d.resolve(d.root, "", roleRoot)
 
 	// A field whose variables could not be substituted already has an
-	// error; checking the text left over would only repeat it.
+	// error, so checking the text left over would only repeat it.
 	schemaErrs := slices.DeleteFunc(manifestSchema().validate(instance, d.locate, nil), d.unresolved)
 	d.errs = append(d.errs, schemaErrs...)
 

@@ -10,8 +10,8 @@ import (
 // Error is one problem found in a manifest.
 type Error struct {
 	Pos   Position
-	Field string // field path such as "auth.params.port"; empty for file-level errors
-	Msg   string // what was expected and what was found; never a sensitive value
+	Field string // field path such as "auth.params.port", empty for file-level errors
+	Msg   string // message naming what was expected and what was found, never a sensitive value
 }
 
 // Error formats the problem as "path:line:col: field: message", leaving out

@@ -14,7 +14,7 @@ import (
 )
 
 // maxFileSize bounds the bytes read from one manifest file. A connection
-// manifest is well under 1 KiB, so 4 MiB leaves room for files that hold
+// manifest is well under 1 KiB, so 4 MiB leaves room for files that contain
 // thousands of documents while keeping a stray dump or binary from being
 // parsed.
 const maxFileSize = 4 << 20
@@ -29,7 +29,7 @@ type sourceFile struct {
 
 // collectFiles expands paths into the files to load. A directory is walked
 // recursively for *.yaml and *.yml files, skipping hidden files and
-// directories; a file named directly is loaded whatever its name. Files are
+// directories. A file named directly is loaded whatever its name. Files are
 // returned in argument order, each directory's files sorted by path, and a
 // file reached twice is loaded once.
 func collectFiles(paths []string) ([]sourceFile, []*Error) {
@@ -37,7 +37,7 @@ func collectFiles(paths []string) ([]sourceFile, []*Error) {
 		files  []sourceFile
 		errs   []*Error
 		seen   = map[string]bool{}
-		cwd, _ = os.Getwd() // once: filepath.Abs would ask for every file
+		cwd, _ = os.Getwd() // once, because filepath.Abs would call it for every file
 	)
 	add := func(path string, arg int) {
 		key := filepath.Clean(path)

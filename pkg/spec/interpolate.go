@@ -8,7 +8,7 @@ import (
 // segment is one piece of a scalar split at its variable references.
 type segment struct {
 	text     string // literal text with "$$" reduced to "$", or the variable's value
-	variable string // the variable's name; empty for literal text
+	variable string // the variable's name, empty for literal text
 	offset   int    // byte offset of the variable's "$" in the scalar
 }
 
@@ -70,7 +70,7 @@ func parseRefs(s string) ([]segment, []refError) {
 }
 
 // parseRef reads the reference that starts with the "$" at s[i] and returns
-// the offset after it, the segment it stands for and an error message.
+// the offset after it, the segment it represents and an error message.
 func parseRef(s string, i int) (next int, seg segment, err string) {
 	rest := s[i+1:]
 	switch {
@@ -112,7 +112,7 @@ func isVariableName(s string) bool {
 	return s != "" && variableNameLen(s) == len(s)
 }
 
-// hasVariables reports whether segs holds a variable reference.
+// hasVariables reports whether segs contains a variable reference.
 func hasVariables(segs []segment) bool {
 	for _, s := range segs {
 		if s.variable != "" {

@@ -92,7 +92,7 @@ func referenceInterpolate(s string, lookup func(string) string) (out string, ok 
 
 func FuzzInterpolate(f *testing.F) {
 	f.Add("pw-${ORDERS_PASSWORD}-$$-$USER")
-	// Values hold "$" and "{" so that a second pass over substituted text,
+	// Values contain "$" and "{" so that a second pass over substituted text,
 	// which must not happen, would show in the comparison.
 	lookup := func(name string) string { return "<$" + name + "${X}>" }
 	f.Fuzz(func(t *testing.T, s string) {

@@ -20,7 +20,7 @@ import (
 
 // LoadOptions controls how manifests are loaded.
 type LoadOptions struct {
-	// LookupEnv resolves variables; nil means os.LookupEnv. Load calls it
+	// LookupEnv resolves variables. Nil means os.LookupEnv. Load calls it
 	// at most once per variable name, from one goroutine at a time.
 	LookupEnv func(name string) (string, bool)
 
@@ -29,8 +29,8 @@ type LoadOptions struct {
 	// variable is then reported as a warning.
 	AllowUnresolved bool
 
-	// Logger receives debug logs; nil means slog.Default(). No log record
-	// holds a sensitive value.
+	// Logger receives debug logs. Nil means slog.Default(). No log record
+	// contains a sensitive value.
 	Logger *slog.Logger
 }
 
@@ -43,10 +43,11 @@ type Result struct {
 // Load reads, validates and resolves the manifests found at paths, which may
 // name files and directories. A directory is walked recursively for *.yaml
 // and *.yml files, skipping hidden files and directories. On failure the
-// error is an [ErrorList] holding every problem found in every file, sorted
-// by file and position, and the Result holds the warnings but no manifests.
+// error is an [ErrorList] containing every problem found in every file,
+// sorted by file and position, and the Result contains the warnings but no
+// manifests.
 //
-// Files are parsed concurrently; Load is safe to call from several
+// Files are parsed concurrently. Load is safe to call from several
 // goroutines.
 func Load(paths []string, opts LoadOptions) (*Result, error) {
 	l := newLoader(opts)
@@ -89,7 +90,7 @@ func Load(paths []string, opts LoadOptions) (*Result, error) {
 	return res, nil
 }
 
-// loader holds what the files of one Load share.
+// loader is the state that the files of one Load share.
 type loader struct {
 	opts LoadOptions
 	log  *slog.Logger
@@ -150,7 +151,7 @@ func (l *loader) loadFiles(files []sourceFile) []*fileLoader {
 			}
 		})
 	}
-	_ = g.Wait() // the workers return no errors; problems are in the results
+	_ = g.Wait() // the workers return no errors, because problems go into the results
 	return results
 }
 
@@ -223,7 +224,7 @@ func (f *fileLoader) loadDocument(doc *yaml.Node) {
 var yamlErrorLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError turns a yaml.v3 parse error into an Error. The messages of
-// yaml.v3 v3.0.6 are fixed texts, plus anchor names for unknown anchors;
+// yaml.v3 v3.0.6 are fixed texts, plus anchor names for unknown anchors, and
 // none quotes a scalar.
 func (f *fileLoader) syntaxError(err error) *Error {
 	msg := err.Error()

@@ -47,7 +47,7 @@ const KindConnection = "Connection"
 // Manifest is one resolved, validated connection manifest.
 type Manifest struct {
 	Pos            Position // position of the document's first key
-	Kind           string   // "Connection"; the default when the field is absent
+	Kind           string   // "Connection", also when the field is absent
 	Name           string
 	Description    string
 	HasDescription bool   // whether the description field is present, even if empty
@@ -83,7 +83,7 @@ type Value struct {
 
 	// uncheckedLiteral marks a literal value that is sensitive only because
 	// the auth params have not been checked against the connection spec,
-	// which says whether the param is a password.
+	// which defines whether the param is a password.
 	uncheckedLiteral bool
 
 	// segments is the scalar split at its variable references, kept so that

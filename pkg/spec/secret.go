@@ -14,8 +14,8 @@ type Secret struct {
 	value  string
 }
 
-// NewSecret returns a Secret holding value; source names where the value came
-// from (for example an environment variable) and is safe to print.
+// NewSecret returns a Secret containing value. source names where the value
+// came from (for example an environment variable) and is safe to print.
 func NewSecret(source, value string) Secret { return Secret{source: source, value: value} }
 
 // Reveal returns the secret value. Call it only where the value leaves the
@@ -25,7 +25,8 @@ func (s Secret) Reveal() string { return s.value }
 // Source returns the name the secret came from.
 func (s Secret) Source() string { return s.source }
 
-// IsZero reports whether s holds no value.
+// IsZero reports whether s is the zero Secret, with neither a value nor a
+// source.
 func (s Secret) IsZero() bool { return s.value == "" && s.source == "" }
 
 func (s Secret) redacted() string {

@@ -7,10 +7,10 @@ import (
 )
 
 // maxAliasNodes bounds how many nodes the aliases of one document may expand
-// to. A connection manifest has a few dozen nodes; an alias bomb ("billion
-// laughs") reaches millions in a few lines. yaml.v3 checks aliasing only
-// when it decodes into Go values, not into a yaml.Node tree, so the check
-// is made here.
+// to. A connection manifest has a few dozen nodes, but an alias bomb
+// ("billion laughs") reaches millions in a few lines. yaml.v3 checks
+// aliasing only when it decodes into Go values, not into a yaml.Node tree,
+// so the check is made here.
 const maxAliasNodes = 10_000
 
 type nodeKind int
@@ -28,7 +28,7 @@ type node struct {
 	kind  nodeKind
 	line  int
 	col   int
-	text  string     // scalar source text, as yaml.Node.Value holds it
+	text  string     // scalar source text, as in yaml.Node.Value
 	style yaml.Style // scalar quoting style, used to locate a "$" in the source
 	pairs []pair     // mapping entries, explicit keys first, then merged ones
 	items []*node    // sequence items
@@ -158,9 +158,10 @@ func (b *treeBuilder) buildAlias(n *yaml.Node, field string) *node {
 	return out
 }
 
-// Explicit tags that only restate how a plain scalar, mapping or sequence
-// resolves. Any other tag, such as !!binary or an application tag, would
-// give the text a meaning that apply does not implement.
+// allowedTags are the explicit tags that only restate how a plain scalar,
+// mapping or sequence resolves. Any other tag, such as !!binary or an
+// application tag, would give the text a meaning that apply does not
+// implement.
 var allowedTags = map[string]bool{
 	"!!str": true, "!!int": true, "!!float": true, "!!bool": true,
 	"!!timestamp": true, "!!null": true, "!!map": true, "!!seq": true,
@@ -236,8 +237,8 @@ func (b *treeBuilder) buildMapping(n *yaml.Node, field string) *node {
 		out.size += value.size
 	}
 
-	// Merged entries fill in keys the mapping does not set itself; among
-	// several merged mappings the first one to set a key wins.
+	// Merged entries fill in keys the mapping does not set itself. Among
+	// several merged mappings, the first one to set a key wins.
 	for _, src := range merged {
 		for _, p := range src.pairs {
 			if _, ok := seen[p.key]; ok {

@@ -18,19 +18,21 @@ import (
 // schemaValidator is a compiled JSON Schema together with its source
 // document. Error messages are built from the failing keyword and the
 // source document, never from the library's message, which can echo the
-// value (a connection string that fails a pattern holds a password).
+// value (a connection string that fails a pattern contains a password).
 type schemaValidator struct {
 	schema *jsonschema.Schema
 	raw    any // the schema document, decoded with json.Number
 }
 
 // schemaURL names every compiled schema. Each schema is compiled by its own
-// compiler, so the name only has to be absolute; .invalid never resolves.
+// compiler, so the name only has to be absolute. The .invalid domain never
+// resolves.
 const schemaURL = "https://apply.invalid/schema.json"
 
 // compileSchema compiles a draft-07 JSON Schema. References to other
-// documents are rejected rather than loaded: a connection spec fetched from
-// the network must not make apply read local files or other URLs.
+// documents are rejected rather than loaded, because a connection spec
+// fetched from the network must not make apply read local files or other
+// URLs.
 func compileSchema(doc []byte) (*schemaValidator, error) {
 	raw, err := decodeJSON(doc)
 	if err != nil {
@@ -64,12 +66,12 @@ func decodeJSON(doc []byte) (any, error) {
 	return v, nil
 }
 
-// target is where an instance location of a validated document sits in a
-// manifest.
+// target is the place in a manifest of an instance location of a validated
+// document.
 type target struct {
 	field     string
 	pos       Position // of the value
-	keyPos    Position // of the key; the value's position for the document root
+	keyPos    Position // of the key, or of the value for the document root
 	sensitive bool     // the value must not appear in messages
 }
 
@@ -79,7 +81,7 @@ type locateFunc func(tokens []string) target
 
 // validate checks instance against the schema and returns one error per
 // problem, located with locate. Failures at the instance locations for
-// which ignore returns true are dropped; ignore may be nil.
+// which ignore returns true are dropped. ignore may be nil.
 func (v *schemaValidator) validate(instance any, locate locateFunc, ignore func(tokens []string) bool) []*Error {
 	err := v.schema.Validate(instance)
 	if err == nil {
@@ -94,7 +96,7 @@ func (v *schemaValidator) validate(instance any, locate locateFunc, ignore func(
 	leaves := leafErrors(verr, nil)
 
 	// An empty string that fails minLength often fails a pattern or a
-	// format too; the minLength error alone says what is wrong.
+	// format too, so only the minLength error is reported for it.
 	empty := map[string]bool{}
 	for _, leaf := range leaves {
 		if failsMinLength(leaf) {
@@ -130,7 +132,7 @@ func leafErrors(e *jsonschema.ValidationError, out []*jsonschema.ValidationError
 }
 
 // describe turns one failed keyword into errors. The message names what the
-// schema expects and what was found; a sensitive value is never shown.
+// schema expects and what was found, and never shows a sensitive value.
 func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, locate locateFunc) []*Error {
 	tokens := splitPointer(e.InstanceLocation)
 	kwTokens := splitPointer(e.KeywordLocation)
@@ -166,7 +168,7 @@ func (v *schemaValidator) describe(e *jsonschema.ValidationError, instance any, 
 	case "const":
 		return single("expected %s; found %s", jsonText(rule), found)
 	case "pattern":
-		// The manifest schema words its patterns for people with this
+		// The manifest schema describes its patterns for people in this
 		// extension keyword, which editors ignore.
 		if desc, ok := schema["x-patternDescription"].(string); ok {
 			return single("expected %s; found %s", desc, found)
@@ -208,7 +210,7 @@ func missingFields(schema map[string]any, value any, t target) []*Error {
 }
 
 // unknownFields reports each key that the schema's properties and
-// patternProperties do not allow, at the key's own position: the library
+// patternProperties do not allow, at the key's own position. The library
 // reports them all at once, at the parent object.
 func unknownFields(schema map[string]any, tokens []string, value any, locate locateFunc) []*Error {
 	obj, _ := value.(map[string]any)
