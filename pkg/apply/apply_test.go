@@ -1088,7 +1088,7 @@ func TestPendingReplaceWithoutNewConnection(t *testing.T) {
 			env.mustApply(t, env.config(), ms.load(t))
 			oldID := env.readLock(t).Entries["orders"].ID
 
-			// What a run leaves that was killed after recording the
+			// Recreate the lock file of a run killed after recording the
 			// replace's intent, before its create took effect.
 			l := env.readLock(t)
 			l.Entries["orders"] = &lockEntry{Name: "orders", ConnectionSpec: specRef{ID: mariadbSpecID, Version: "1.0"},

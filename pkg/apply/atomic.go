@@ -11,10 +11,10 @@ import (
 )
 
 // writeFileAtomic replaces path with data so that a reader, or a run after
-// a crash, sees either the old content or the new one, never a mix: it
+// a crash, sees either the old content or the new one, never a mix. It
 // writes a temporary file in the same folder, syncs it, renames it over
 // path and syncs the folder. The temporary file is removed if any step
-// fails. An existing file keeps its permissions; a new one gets perm.
+// fails. An existing file keeps its permissions, and a new one gets perm.
 func writeFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -59,7 +59,7 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 }
 
 // syncDir makes a rename in dir durable. Some systems cannot sync a
-// folder; there the rename is as durable as the system makes it.
+// folder, and there the rename is only as durable as the system makes it.
 func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		// Windows cannot open a folder for syncing, and NTFS journals

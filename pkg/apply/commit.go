@@ -104,12 +104,12 @@ func (x *executor) entryAfter(st *step, id string) *lockEntry {
 	}
 	switch {
 	case st.sendsParams() || st.rehash:
-		// With rehash, the remote holds the manifest's secrets, as an
-		// unsalted HMAC showed.
+		// With rehash, the remote connection already has the manifest's
+		// secrets, as an unsalted HMAC showed.
 		x.setHMAC(e, st)
 	case st.recorded != nil:
-		// The sensitive params were not sent, so the remote still holds
-		// the ones this HMAC describes.
+		// The sensitive params were not sent, so the remote connection
+		// still has the ones this HMAC describes.
 		e.SecretSalt, e.SecretHMAC, e.SecretKeyID = st.recorded.SecretSalt, st.recorded.SecretHMAC, st.recorded.SecretKeyID
 	}
 	return e

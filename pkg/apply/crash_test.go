@@ -140,17 +140,17 @@ func crashAndRecover(t *testing.T, seed uint64) {
 	}
 }
 
-// crashRun is how killChild runs and kills a child.
+// crashRun configures how killChild runs and kills a child.
 type crashRun struct {
-	killWithin time.Duration // the kill comes at a random moment this long after the plan
+	killWithin time.Duration // the kill comes at a random moment within this long after the plan
 	grace      time.Duration // the child's Config.PendingGrace
 }
 
 // TestCrashRecoveryWithCreatesInFlight kills runs of 40 creates against
 // a service that takes 300 ms to commit a create and finishes it even
-// after its client is gone, and starts the next run at once: the creates
-// of a killed run then land while the next run plans. Every run must wait
-// for them rather than create duplicates.
+// after its client is gone, and starts the next run at once. The creates
+// of a killed run then land while the next run plans, and every run must
+// wait for them rather than create duplicates.
 func TestCrashRecoveryWithCreatesInFlight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills child processes; skipped with -short")
@@ -241,8 +241,8 @@ func killChild(t *testing.T, env *testEnv, dir string, rng *rand.Rand, run crash
 		time.Sleep(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
 	}
 	cmd.Process.Kill()
-	// A killed child has exit code -1; a child that failed on its own
-	// exits with 1 and fails the test.
+	// A killed child has exit code -1, while a child that failed on its
+	// own exits with 1 and fails the test.
 	err = cmd.Wait()
 	if exit, ok := err.(*exec.ExitError); ok && exit.ExitCode() > 0 {
 		t.Fatalf("child failed before the kill: %v\n%s", err, stderr.String())

@@ -11,7 +11,7 @@ import (
 )
 
 // compareRemote lists the fields of c that differ from m, leaving out the
-// values of sensitive params: the service never returns them in clear, so
+// values of sensitive params. The service never returns them in clear, so
 // they are compared through the lock file instead (see
 // planner.compareSecrets). remoteSecret reports whether a param of c is
 // sensitive in c's auth spec, to hide the remote value of a param that the
@@ -70,7 +70,7 @@ func compareParams(m *spec.Manifest, c *flowservice.Connection, remoteSecret fun
 }
 
 // remoteParams returns c's auth params as text. The API sends every param
-// as a string; anything else is shown as its JSON form.
+// as a string, and anything else is shown as its JSON form.
 func remoteParams(c *flowservice.Connection) map[string]string {
 	if c.Auth == nil {
 		return nil
@@ -114,7 +114,7 @@ func needsParams(changes []FieldChange) bool {
 
 // patchOps returns the JSON Patch that turns c into m. The params are sent
 // whole, with sensitive values revealed, when sendParams is set or a
-// non-sensitive param or the auth spec differs; replacing /auth/params
+// non-sensitive param or the auth spec differs. Replacing /auth/params
 // replaces the whole object, so every param must be in it. Call it only
 // to build a request.
 func patchOps(m *spec.Manifest, c *flowservice.Connection, sendParams bool) []flowservice.PatchOp {
@@ -126,7 +126,7 @@ func patchOps(m *spec.Manifest, c *flowservice.Connection, sendParams bool) []fl
 	case c.Description == m.Description:
 	case m.Description == "":
 		// NOTE: whether the service accepts "remove" on /description is
-		// undocumented; an empty description is otherwise unrepresentable.
+		// undocumented. Without it, an empty description cannot be set.
 		ops = append(ops, flowservice.PatchOp{Op: "remove", Path: "/description"})
 	case c.Description == "":
 		ops = append(ops, flowservice.PatchOp{Op: "add", Path: "/description", Value: m.Description})
@@ -134,8 +134,8 @@ func patchOps(m *spec.Manifest, c *flowservice.Connection, sendParams bool) []fl
 		ops = append(ops, flowservice.PatchOp{Op: "replace", Path: "/description", Value: m.Description})
 	}
 	if remoteAuthSpec(c) != m.Auth.SpecName {
-		// NOTE: the documentation only shows /auth/params being patched;
-		// whether /auth/specName can be replaced is undocumented.
+		// NOTE: the documentation only shows /auth/params being patched.
+		// Whether /auth/specName can be replaced is undocumented.
 		ops = append(ops, flowservice.PatchOp{Op: "replace", Path: "/auth/specName", Value: m.Auth.SpecName})
 		sendParams = true
 	}
@@ -206,10 +206,11 @@ func unresolvedVars(m *spec.Manifest) []string {
 	return sortedKeys(set)
 }
 
-// secretsChange is the field change shown when sensitive params are sent
-// again: changed, or of unknown change with --update-secrets (unknown), or
-// re-sent with other params (resent). The plan cannot tell which of them
-// changed, since the lock file keeps one HMAC over all of them.
+// secretsChange returns the field change shown when sensitive params are
+// sent again: changed, or of unknown change with --update-secrets
+// (unknown), or re-sent with other params (resent). The plan cannot tell
+// which of them changed, since the lock file keeps one HMAC over all of
+// them.
 func secretsChange(m *spec.Manifest, unknown, resent bool) FieldChange {
 	names := sensitiveNames(m)
 	path := "auth.params." + strings.Join(names, ",")

@@ -5,10 +5,10 @@
 //
 // The lock file records the intent of every create before it is sent and the
 // id after it returns, so that a run killed at any moment loses no id and
-// creates no duplicate: the next run resolves pending entries by name.
+// creates no duplicate. The next run resolves pending entries by name.
 //
 // A run is [Open], [Session.Plan], then [Session.Apply] unless it is a dry
 // run, and [Session.Close]. Open takes a file lock that serializes runs on
-// one lock file and reads the lock file; Plan only reads; Apply writes.
+// one lock file and reads the lock file. Plan only reads, and Apply writes.
 // docs/lock-file.md describes the lock file's format and guarantees.
 package apply

@@ -28,7 +28,7 @@ const (
 	testOrg       = "5C1328435BF324E90A49402A@AdobeOrg"
 	testSandbox   = "prod"
 
-	// secretCanary is planted as a password; no output, log, error or lock
+	// secretCanary is planted as a password. No output, log, error or lock
 	// file may ever contain it.
 	secretCanary = "CANARY-s3cr3t-9f8e7d"
 )
@@ -54,14 +54,14 @@ type testEnv struct {
 	// it in place of the emulator when it returns true.
 	serve atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 
-	// delay holds every request this long before passing it to the
+	// delay delays every request this long before passing it to the
 	// emulator, unless the client gives up first.
 	delay atomic.Int64
 
-	// createDelay, when set, holds every create this long before passing
-	// it to the emulator, and the emulator then finishes it even if the
-	// client went away, as a real service does: the create of a killed
-	// process still lands, that long after it was sent.
+	// createDelay, when set, delays every create this long before passing
+	// it to the emulator. The emulator then finishes the create even if
+	// the client went away, as a real service does, so the create of a
+	// killed process still lands that long after it was sent.
 	createDelay atomic.Int64
 
 	// garbleCreates, when set, replaces the body of every successful
@@ -220,7 +220,7 @@ func (env *testEnv) readLock(t *testing.T) *lockFile {
 	return l
 }
 
-// assertConverged checks that the sandbox holds exactly one connection per
+// assertConverged checks that the sandbox contains exactly one connection per
 // manifest, with the manifest's name, and that the lock file maps each
 // name to it with nothing pending.
 func (env *testEnv) assertConverged(t *testing.T, manifests []*spec.Manifest) {
@@ -281,7 +281,7 @@ func newManifestSet(dir string) *manifestSet {
 }
 
 // mysql adds a MySQL manifest with basic auth whose password comes from a
-// variable holding password.
+// variable containing password.
 func (ms *manifestSet) mysql(name, description, password string, extra ...string) {
 	variable := "PW_" + strings.NewReplacer("-", "_", ".", "_").Replace(strings.ToUpper(name))
 	ms.env[variable] = password

@@ -22,12 +22,12 @@ import (
 // to change sends no write request, and the lock file is written only if
 // its content changes.
 //
-// Closing stop asks for a graceful end: no new action starts, running
-// actions finish and the lock file is written; Apply then returns an error
+// Closing stop requests a graceful stop: no new action starts, running
+// actions finish and the lock file is written. Apply then returns an error
 // wrapping [ErrInterrupted]. Cancelling ctx also cancels the requests in
-// flight; the lock file is still written with what is known. Unless
-// Config.FailFast is set, a failed action does not stop the others; with
-// it, no new action starts after the first failure, and running ones
+// flight, and the lock file is still written with what is known. Unless
+// Config.FailFast is set, a failed action does not stop the others. With
+// FailFast, no new action starts after the first failure, and running ones
 // finish.
 //
 // The report lists every action's result. The error joins every
@@ -257,7 +257,8 @@ func (x *executor) runDelete(ctx context.Context, st *step) (string, string, err
 	return "", "", nil
 }
 
-// delete deletes a connection; one that is already gone counts as deleted.
+// delete deletes a connection. A connection that is already gone counts as
+// deleted.
 func (x *executor) delete(ctx context.Context, id string) error {
 	err := x.s.cfg.Client.DeleteConnection(ctx, id)
 	if errors.Is(err, flowservice.ErrNotFound) {
@@ -268,8 +269,8 @@ func (x *executor) delete(ctx context.Context, id string) error {
 
 // create creates the step's connection. When the outcome of a request is
 // unknown (a timeout or a lost response), it looks the connection up by
-// name: one match is the connection that request created; none means the
-// request had no effect, so it is sent again.
+// name. One match is the connection that request created. No match means
+// the request had no effect, so it is sent again.
 //
 // NOTE: this relies on the listing showing a connection as soon as its
 // create returned. The documentation does not say whether listings are
@@ -309,7 +310,7 @@ func (x *executor) create(ctx context.Context, st *step) (flowservice.Ref, error
 
 // findCreated looks up by name the connection that a create made whose
 // response could not be read (createErr). The connection exists, so the
-// create is never sent again: if the lookup does not find it, the step
+// create is never sent again. If the lookup does not find it, the step
 // fails, and its entry stays pending for the next run to resolve.
 func (x *executor) findCreated(ctx context.Context, st *step, createErr error) (flowservice.Ref, error) {
 	m := st.manifest

@@ -29,7 +29,7 @@ type lockEntry struct {
 	ID             string // empty while Pending
 	ConnectionSpec specRef
 	AuthSpecName   string
-	Digest         string // the manifest's digest when last applied; holds no secret
+	Digest         string // the manifest's digest when last applied, which contains no secret
 
 	// SecretHMAC is a keyed HMAC of the sensitive params last sent, and
 	// SecretKeyID identifies the lock key it was computed with. Both are
@@ -77,8 +77,8 @@ func (l *lockFile) clone() *lockFile {
 	return c
 }
 
-// The wire form fixes the field order of the normal form. Keep in sync
-// with decodeLock and docs/lock-file.md.
+// lockDoc is the wire form of the lock file, which fixes the field order of
+// the normal form. Keep in sync with decodeLock and docs/lock-file.md.
 type lockDoc struct {
 	Header      string     `json:"//"`
 	Version     int        `json:"version"`
@@ -165,11 +165,12 @@ func (l *lockFile) encode() []byte {
 	return buf.Bytes()
 }
 
-// decodeLock parses a lock file strictly. Each of these is an error giving
-// its line and column: a syntax error, an unknown or repeated field, a
-// value of the wrong type, an unsupported version, a repeated name or id,
-// a replaces that names a recorded connection or that another entry
-// replaces too, and an entry that is neither recorded nor pending.
+// decodeLock parses a lock file strictly. Each of the following is an error
+// that gives its line and column: a syntax error, an unknown or repeated
+// field, a value of the wrong type, an unsupported version, and a repeated
+// name or id. So are a replaces that names a recorded connection or that
+// another entry replaces too, and an entry that is neither recorded nor
+// pending.
 func decodeLock(data []byte) (*lockFile, error) {
 	r := newStrictReader(data)
 	l := newLockFile(Target{})
@@ -318,7 +319,7 @@ func checkReplaces(e *lockEntry, ids, replaced map[string]string) error {
 	return nil
 }
 
-// checkEntry returns what makes e inconsistent, or nil.
+// checkEntry returns an error naming what makes e inconsistent, or nil.
 func checkEntry(e *lockEntry) error {
 	var problems []string
 	if e.Name == "" {

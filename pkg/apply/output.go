@@ -118,7 +118,7 @@ var groupOrder = []group{
 	{kind: Delete, title: "To delete", symbol: "-"},
 }
 
-// skippedGroup holds the actions that will not run, whatever their kind,
+// skippedGroup contains the actions that will not run, whatever their kind,
 // shown last so that none reads as a change this run makes.
 var skippedGroup = group{title: "Skipped", hint: "not carried out in this run", symbol: "!"}
 
@@ -336,7 +336,7 @@ func describeAction(a Action) string {
 	return b.String()
 }
 
-// printable returns s, quoted when it holds a control character such as a
+// printable returns s, quoted when it contains a control character such as a
 // newline, which would break the line structure of every output form.
 func printable(s string) string {
 	for _, r := range s {
@@ -384,8 +384,8 @@ func CountResults(r *Report) ResultCounts {
 // and otherwise with "Apply failed" when an action failed.
 func (c ResultCounts) SummaryLine() string {
 	var b strings.Builder
-	// An interrupted run comes first: the requests that a second interrupt
-	// cancels count as failed, yet the run was stopped, not broken.
+	// The interrupted case comes first, because the requests that a second
+	// interrupt cancels count as failed, yet the run was stopped, not broken.
 	switch {
 	case c.Interrupted:
 		b.WriteString("Apply interrupted: ")

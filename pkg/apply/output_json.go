@@ -6,7 +6,7 @@ import (
 )
 
 // JSONFormatVersion is the version of the JSON document that [WriteJSON]
-// writes. It changes only when a field is removed or changes meaning; new
+// writes. It changes only when a field is removed or changes meaning. New
 // fields may appear within a version. Keep in sync with docs/output.md.
 const JSONFormatVersion = 1
 
@@ -86,20 +86,20 @@ type jsonApplied struct {
 	NotStarted  int  `json:"notStarted"`
 }
 
-// JSONOptions carries what the JSON document records beside the plan.
+// JSONOptions contains what the JSON document records besides the plan.
 type JSONOptions struct {
 	DryRun bool
 	// Report, when set, adds the results of an apply.
 	Report *Report
 	// Errors are run-level failures to record, such as a lock that could not
-	// be taken. Callers must not pass messages that hold secrets.
+	// be taken. Callers must not pass messages that contain secrets.
 	Errors []string
 }
 
 // WriteJSON writes the plan, and the results of opts.Report when set, as
 // one indented JSON document, documented in docs/output.md. Sensitive
-// values never appear in it: a sensitive change carries its path and
-// "sensitive": true only.
+// values never appear in it. A sensitive change contains only its path and
+// "sensitive": true.
 func WriteJSON(w io.Writer, p *Plan, opts JSONOptions) error {
 	doc := newJSONDocument(p, opts)
 	enc := json.NewEncoder(w)

@@ -17,21 +17,22 @@ const DefaultMarkdownSize = 60000
 
 // MarkdownOptions controls the Markdown rendering.
 type MarkdownOptions struct {
-	// Title is the heading of the comment; empty means "apply plan".
+	// Title is the heading of the comment. Empty means "apply plan".
 	Title string
-	// MaxSize bounds the document in characters; 0 means
-	// [DefaultMarkdownSize]. A plan that does not fit lists only the first
-	// actions of each group and says how many it left out.
+	// MaxSize is the maximum size of the document in characters, and 0
+	// means [DefaultMarkdownSize]. A plan that does not fit lists only the
+	// first actions of each group and states how many it left out.
 	MaxSize int
 	// Report, when set, adds the outcome of an apply and its failures.
 	Report *Report
 }
 
-// WriteMarkdown writes the plan as a pull-request comment: a heading, the
-// summary line, a caution banner when the plan was made offline, a warning
-// banner when the plan deletes or replaces a connection, the plan
-// warnings, and one collapsible section per action group, skipped actions
-// last. Sensitive values are shown as "(sensitive)".
+// WriteMarkdown writes the plan as a pull-request comment. The comment has
+// a heading, the summary line, a caution banner when the plan was made
+// offline and a warning banner when the plan deletes or replaces a
+// connection. The plan warnings follow, then one collapsible section per
+// action group, skipped actions last. Sensitive values are shown as
+// "(sensitive)".
 func WriteMarkdown(w io.Writer, p *Plan, opts MarkdownOptions) error {
 	_, err := io.WriteString(w, RenderMarkdown(p, opts))
 	return err
@@ -51,8 +52,8 @@ func RenderMarkdown(p *Plan, opts MarkdownOptions) string {
 		return full
 	}
 
-	// Too long for one comment: find the largest number of actions per
-	// group that fits, dropping field details first.
+	// The plan is too long for one comment, so find the largest number of
+	// actions per group that fits, dropping field details first.
 	note := "\n> [!NOTE]\n> This plan is too long for one comment, so each section lists only its first actions. The job log and the JSON output (`--output json`) hold the full plan.\n"
 	best := head + note + markdownGroups(groups, 0, false)
 	lo, hi := 1, maxGroupSize(groups)
@@ -83,6 +84,7 @@ func markdownHead(p *Plan, title string) string {
 	if title == "" {
 		title = "apply plan"
 	}
+
 	counts := CountActions(p)
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n", html.EscapeString(title))
@@ -90,6 +92,7 @@ func markdownHead(p *Plan, title string) string {
 	if line := outcomeLine(p, counts); line != "" {
 		fmt.Fprintf(&b, "\n%s\n", html.EscapeString(line))
 	}
+
 	if !p.Refreshed {
 		b.WriteString("\n> [!CAUTION]\n")
 		b.WriteString("> This plan was made offline (`--refresh=false`) from the lock file alone: it trusts the lock file and cannot see the connections in the sandbox. " +
@@ -99,6 +102,7 @@ func markdownHead(p *Plan, title string) string {
 		b.WriteString("\n> [!WARNING]\n")
 		b.WriteString(banner)
 	}
+
 	var notes []string
 	for _, w := range p.Warnings {
 		if w != offlineWarning { // shown as the caution above
@@ -116,7 +120,7 @@ func markdownHead(p *Plan, title string) string {
 
 // destructiveBanner returns the body of the warning shown when the plan
 // deletes or replaces connections, or would with --prune or
-// --allow-replace; it returns "" when it does neither.
+// --allow-replace. It returns "" when it does neither.
 func destructiveBanner(p *Plan) string {
 	var deletes, replaces, skipped int
 	for _, a := range p.Actions {
@@ -146,9 +150,10 @@ func destructiveBanner(p *Plan) string {
 	return b.String()
 }
 
-// markdownGroups returns one <details> section per group. limit < 0 shows
-// every action; otherwise each section lists at most limit actions and says
-// how many it left out. details adds the changed fields of each action.
+// markdownGroups returns one <details> section per group. With limit < 0,
+// every action is listed. Otherwise each section lists at most limit
+// actions and states how many it left out. details adds the changed fields
+// of each action.
 func markdownGroups(groups []group, limit int, details bool) string {
 	var b strings.Builder
 	for _, g := range groups {

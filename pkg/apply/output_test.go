@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// canary is planted as the value of sensitive changes; no output may show it.
+// canary is planted as the value of sensitive changes. No output may show it.
 const canary = "canary-Secr3t-7f3a9c"
 
 // Output plans shared by the renderer tests, named for what they exercise.

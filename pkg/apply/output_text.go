@@ -37,7 +37,7 @@ var kindColor = map[ActionKind]string{
 // WriteText writes the plan for a reader: one group per action kind, each
 // action with its changed fields as before → after, and the summary line
 // last. Sensitive values are shown as "(sensitive)". Plan warnings are not
-// written; callers print them on their diagnostics stream.
+// written, because callers print them on their diagnostics stream.
 func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(color, s string) string {

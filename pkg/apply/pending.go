@@ -10,10 +10,11 @@ import (
 
 // refreshSettled reads the remote state like refresh. When a pending entry
 // younger than Config.PendingGrace has no remote connection yet, the create
-// of the run that recorded it may still be in flight at the service: a
-// killed process does not stop the requests it sent. It then waits until
-// the grace period of every such entry has passed, telling the user through
-// Config.OnEvent, and reads the remote state again.
+// of the run that recorded it may still be in flight at the service,
+// because a killed process does not stop the requests it sent. In that case
+// refreshSettled waits until the grace period of every such entry has
+// passed, telling the user through Config.OnEvent, and reads the remote
+// state again.
 func (s *Session) refreshSettled(ctx context.Context, manifests []*spec.Manifest) (*remoteState, error) {
 	rs, err := s.refresh(ctx, manifests)
 	if err != nil {

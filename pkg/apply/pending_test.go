@@ -13,7 +13,7 @@ import (
 )
 
 // writePendingLock records a pending entry for every manifest of ms, as a
-// run leaves them that was killed after sending its creates.
+// run that was killed after sending its creates leaves them.
 func writePendingLock(t *testing.T, env *testEnv, ms *manifestSet, since time.Time) {
 	t.Helper()
 	l := newLockFile(Target{Endpoint: env.srv.URL, OrgID: testOrg, Sandbox: testSandbox})

@@ -2,7 +2,7 @@ package apply
 
 import "errors"
 
-// ActionKind is what the plan does with one connection.
+// ActionKind is the operation that a plan performs on one connection.
 type ActionKind string
 
 // Action kinds.
@@ -29,7 +29,7 @@ type Action struct {
 
 	Changes []FieldChange
 
-	// Skipped says why the action will not run, for example a replace
+	// Skipped is the reason the action will not run, for example a replace
 	// without --allow-replace or a delete without --prune.
 	Skipped string
 
@@ -42,7 +42,7 @@ type Action struct {
 	// applied.
 	Error string
 
-	step *step // what the executor needs; nil for plans built by hand
+	step *step // executor state, nil for plans built by hand
 }
 
 // FieldChange is one field that differs, shown as Before → After.
@@ -60,9 +60,9 @@ type FieldChange struct {
 	// params, although no change of them was detected.
 	Resent bool
 
-	// Possible marks a field that an offline plan cannot tell changed or
-	// not: the lock file records only that the manifest changed. After is
-	// the manifest's value.
+	// Possible marks a field whose change an offline plan cannot confirm,
+	// because the lock file records only that the manifest changed. After
+	// is the manifest's value.
 	Possible bool
 }
 
@@ -77,11 +77,11 @@ type Plan struct {
 
 	// SecretsUndetectable is true when a change of a sensitive param
 	// cannot be seen for at least one connection: no lock key was given,
-	// the key changed, or the lock file holds no HMAC for it.
+	// the key changed, or the lock file contains no HMAC for it.
 	SecretsUndetectable bool
 
 	// AuthUnchecked is the number of connections whose description and
-	// auth params an offline plan cannot compare with the lock file: their
+	// auth params an offline plan cannot compare with the lock file. Their
 	// connection spec is not built in, so their auth params are checked,
 	// and their values shown, only online.
 	AuthUnchecked int
@@ -125,7 +125,7 @@ func (p *Plan) Summary() Summary {
 }
 
 // HasChanges reports whether applying p would run any action other than
-// no-change. Skipped actions do not count; actions with an Error do.
+// no-change. Skipped actions do not count, but actions with an Error do.
 func (p *Plan) HasChanges() bool {
 	for _, a := range p.Actions {
 		if a.Error != "" || (a.Skipped == "" && a.Kind != NoChange) {

@@ -297,7 +297,7 @@ func TestOnlineAuthCheckWarningsInPlan(t *testing.T) {
 	if found == "" {
 		t.Fatalf("warnings = %q, want the online check's warning about the literal secret", p.Warnings)
 	}
-	// The manifest's line 11 holds servicePrincipalKey, its value at column 26.
+	// The manifest's line 11 contains servicePrincipalKey, its value at column 26.
 	if want := "landing.yaml:11:26: "; !strings.Contains(found, want) {
 		t.Errorf("warning %q does not give the position %q", found, want)
 	}

@@ -89,7 +89,7 @@ var kindOrder = map[ActionKind]int{
 	Create: 0, Adopt: 1, Recreate: 2, Rename: 3, Update: 4, Replace: 5, Delete: 6, NoChange: 7,
 }
 
-// planner holds what planning one run needs.
+// planner is the state of planning one run.
 type planner struct {
 	s        *Session
 	rs       *remoteState // nil for an offline plan
@@ -97,8 +97,8 @@ type planner struct {
 	claimed  map[string]bool // connection ids recorded in the lock file
 	consumed map[string]bool // lock entries matched to a manifest
 
-	// specDocs is the connection spec documents fetched while planning,
-	// by id, for specs that apply does not have built in.
+	// specDocs maps ids to the connection spec documents fetched while
+	// planning, for specs that apply does not have built in.
 	specDocs map[string][]byte
 
 	// Counts for the warnings.
@@ -300,8 +300,9 @@ func (pl *planner) planPending(a *Action, e *lockEntry) {
 }
 
 // planUnfinishedReplace plans a manifest whose pending entry replaces
-// connection e.Replaces, when no connection of the replace's create exists:
-// the run that recorded it was interrupted before the create took effect.
+// connection e.Replaces, when no connection of the replace's create exists
+// because the run that recorded it was interrupted before the create took
+// effect.
 // The replace is carried out again only if the manifest's connection spec
 // still differs from the old connection's, and only with --allow-replace,
 // since the manifest may have changed since that run. Otherwise the old
@@ -363,7 +364,7 @@ func (pl *planner) planRecorded(a *Action, e *lockEntry) {
 	}
 	if e.Replaces != "" && pl.rs.byID[e.Replaces] != nil {
 		// A replace created this connection, then stopped before deleting
-		// the one it replaces; the earlier run was allowed to replace.
+		// the one it replaces. The earlier run was allowed to replace.
 		a.Kind = Replace
 		a.OldID = e.Replaces
 		st.deleteIDs = []string{e.Replaces}
@@ -438,7 +439,7 @@ func (pl *planner) planAdopt(a *Action, c *flowservice.Connection, recorded *loc
 
 // planReplace plans creating m's connection anew and then deleting e's
 // connection, because the connection spec cannot be patched. old is that
-// connection as read remotely, or nil for an offline plan; the changes
+// connection as read remotely, or nil for an offline plan. The changes
 // compare the manifest with it.
 func (pl *planner) planReplace(a *Action, e *lockEntry, old *flowservice.Connection) {
 	m, st := a.step.manifest, a.step
@@ -500,7 +501,7 @@ func (pl *planner) planOffline(a *Action, e *lockEntry) {
 	case !m.AuthChecked:
 		// The loader hides every param of a manifest whose connection spec
 		// is not built in, which changes the digest and the HMAC, while the
-		// lock file holds the values computed after the online check.
+		// lock file contains the values computed after the online check.
 		pl.authUnchecked++
 		a.Note = "planned offline: the description and auth params " + mayHaveChanged
 	case e.Digest == m.Digest():

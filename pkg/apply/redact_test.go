@@ -13,7 +13,7 @@ import (
 	"github.com/apply-cli/apply/pkg/flowservice"
 )
 
-// Canaries planted as the lock key and the client's credentials; no
+// Canaries planted as the lock key and the client's credentials. No
 // printed form may show them.
 const (
 	keyCanary    = "KEYCANARY-7c1e0b"

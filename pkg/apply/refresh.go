@@ -18,12 +18,13 @@ import (
 // state. Larger pages mean fewer round trips at thousands of connections.
 //
 // NOTE: the public documentation gives neither the default nor the
-// maximum page size of GET /connections; /connections/search caps limit at
+// maximum page size of GET /connections. /connections/search caps limit at
 // 1000, so this stays at that value. A server that caps lower still pages
 // correctly, with more requests.
 const listPageSize = 1000
 
-// remoteState is the remote connections of the connection specs in use.
+// remoteState is the set of remote connections of the connection specs in
+// use.
 type remoteState struct {
 	byID   map[string]*flowservice.Connection
 	byName map[string][]*flowservice.Connection

@@ -8,7 +8,7 @@ type Status string
 // Action outcomes.
 const (
 	StatusApplied    Status = "applied"     // the action ran and succeeded
-	StatusUnchanged  Status = "unchanged"   // a no-change action; nothing was sent
+	StatusUnchanged  Status = "unchanged"   // a no-change action, so nothing was sent
 	StatusFailed     Status = "failed"      // the action ran and failed with Err
 	StatusSkipped    Status = "skipped"     // the action was planned with Skipped set
 	StatusNotStarted Status = "not-started" // an interrupt or --fail-fast stopped it first
@@ -20,7 +20,7 @@ type Result struct {
 	Status Status
 	ID     string // connection id after the action, when there is one
 	Etag   string // etag returned by the last write, when there was one
-	Err    error  // cause of the failure; never contains a sensitive value
+	Err    error  // cause of the failure, which never contains a sensitive value
 }
 
 // Report is the outcome of [Session.Apply]: one result per action of the
@@ -76,8 +76,8 @@ const (
 // Config.OnEvent.
 type Event struct {
 	Kind    EventKind
-	Index   int     // the action's index in Plan.Actions; -1 for EventNotice
-	Action  Action  // the action; zero for EventNotice
+	Index   int     // the action's index in Plan.Actions, or -1 for EventNotice
+	Action  Action  // the action, zero for EventNotice
 	Result  *Result // set for EventFinished
-	Message string  // set for EventNotice: one line, holding no secret
+	Message string  // set for EventNotice: one line that contains no secret
 }

@@ -55,7 +55,7 @@ const lockKeyIDLabel = "apply lock key id"
 const entrySaltLabel = "apply entry salt:"
 
 // lockKeyID returns a fingerprint of key for the lock file, so that a
-// changed key is noticed. It is keyed itself: without the key, it reveals
+// changed key is noticed. It is keyed itself, so without the key it reveals
 // nothing about it and cannot be used to test guesses of a secret.
 func lockKeyID(key []byte) string {
 	mac := hmac.New(sha256.New, key)

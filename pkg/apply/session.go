@@ -26,7 +26,7 @@ type Target struct {
 
 // Config configures a [Session].
 type Config struct {
-	// Client talks to the Flow Service. It may be nil only when Refresh
+	// Client is the Flow Service client. It may be nil only when Refresh
 	// is false, for a plan computed offline from the lock file alone.
 	Client *flowservice.Client
 
@@ -37,39 +37,41 @@ type Config struct {
 	// flowservice.DefaultSandbox, as for the client.
 	Target Target
 
-	// LockPath is the lock file; it need not exist yet. Runs on it are
-	// serialized by a file lock on an empty sibling file named
-	// ".<base name>.flock", which Open creates and leaves in place.
+	// LockPath is the path of the lock file, which need not exist yet.
+	// Runs on it are serialized by a file lock on an empty sibling file
+	// named ".<base name>.flock", which Open creates and leaves in place.
 	LockPath    string
-	LockTimeout time.Duration // how long Open waits for another run's file lock; 0 tries once
+	LockTimeout time.Duration // maximum time Open waits for another run's file lock, 0 to try once
 
 	// LockKey keys the HMAC of sensitive params recorded in the lock file,
 	// usually from APPLY_LOCK_KEY. Without it, secret changes cannot be
 	// detected. Its printed forms hide it.
 	LockKey LockKey
 
-	// Parallelism caps concurrent API calls while applying; 0 means 10.
+	// Parallelism is the maximum number of concurrent API calls. 0 means
+	// [DefaultParallelism].
 	Parallelism int
 
-	// PendingGrace is how long after a create was recorded as pending its
-	// request may still be in flight at the service; 0 means
-	// DefaultPendingGrace. A plan that finds a pending entry younger than
-	// this and no connection for it waits until the grace period has
-	// passed. It then reads the remote state again, so that it adopts what
-	// a killed run's create made instead of creating a duplicate.
+	// PendingGrace is the time after a create was recorded as pending
+	// during which its request may still be in flight at the service. 0
+	// means [DefaultPendingGrace]. A plan that finds a pending entry
+	// younger than this and no connection for it waits until the grace
+	// period has passed. It then reads the remote state again, so that it
+	// adopts what a killed run's create made instead of creating a
+	// duplicate.
 	PendingGrace time.Duration
 
 	Prune         bool // carry out deletes of lock entries that have no manifest
 	AllowReplace  bool // carry out replaces, which create a connection with a new id, then delete the old one
 	UpdateSecrets bool // send sensitive params even when no change is detected
 	FailFast      bool // start no new action after the first failure
-	Refresh       bool // read the remote state while planning; false plans from the lock file alone
+	Refresh       bool // read the remote state while planning, or plan from the lock file alone when false
 
 	// DryRun opens the session read-only: Open takes a shared file lock,
 	// so dry runs do not block each other, and Apply returns an error.
 	DryRun bool
 
-	Logger *slog.Logger // debug logs; nil discards them
+	Logger *slog.Logger // debug logs, discarded when nil
 
 	// OnEvent, when set, is called as each action starts and finishes,
 	// and with an [EventNotice] for each message the user should see
@@ -121,13 +123,13 @@ type Session struct {
 
 	lock   *lockFile // as last read or written
 	onDisk []byte    // the lock file's bytes, nil when it does not exist
-	keyID  string    // identifies the lock key in the lock file; empty without a key
+	keyID  string    // identifies the lock key in the lock file, empty without a key
 
 	applies int // calls of Apply that got past their checks, to reject stale plans
 }
 
 // Open validates cfg, takes the file lock and reads the lock file. The
-// file lock is exclusive, or shared when cfg.DryRun is set; Open waits for
+// file lock is exclusive, or shared when cfg.DryRun is set. Open waits for
 // it up to cfg.LockTimeout and then fails with an error wrapping
 // [ErrLocked]. A lock file that is malformed, or recorded for another
 // target ([ErrForeignTarget]), is an error. Open writes nothing but the

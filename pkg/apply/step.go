@@ -10,13 +10,14 @@ type step struct {
 	manifest *spec.Manifest // nil for a delete
 	lockName string         // name of the lock entry the action starts from, which a rename moves
 
-	// The remote connection as read while planning, with its etag for
-	// If-Match; nil when none exists or the plan was made offline.
+	// remote is the remote connection as read while planning, with its
+	// etag for If-Match. It is nil when none exists or the plan was made
+	// offline.
 	remote *flowservice.Connection
 	id     string
 
 	// recorded is the lock entry whose secret HMAC describes the sensitive
-	// params the remote connection holds; nil when they are unknown.
+	// params of the remote connection, or nil when they are unknown.
 	recorded *lockEntry
 
 	// salt is the secret salt of the entry the step writes: the salt of

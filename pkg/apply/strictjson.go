@@ -103,7 +103,7 @@ func (r *strictReader) object(field func(key string, at int64) error) error {
 			return err
 		}
 	}
-	_, _, err = r.next() // the closing brace; More checked it is there
+	_, _, err = r.next() // the closing brace, which More checked is there
 	return err
 }
 
