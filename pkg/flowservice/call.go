@@ -18,11 +18,12 @@ import (
 )
 
 // maxResponseBytes bounds a response body read into memory. By estimate it
-// leaves a wide margin: a list page holds at most 1,000 items (the documented
-// cap of /connections/search, which the emulator applies too), and a
-// connection item is about 1 KiB (the documented example is 850 bytes), so a
-// full page is about 1 MiB. The connection specs under schemas/ are 1 to
-// 3 KiB each; even at 30 KiB, a thousand specs in one response fit.
+// leaves a wide margin. A list page contains at most 1,000 items (the
+// documented cap of /connections/search, which the emulator applies too),
+// and a connection item is about 1 KiB (the documented example is 850
+// bytes), so a full page is about 1 MiB. The connection specs under
+// schemas/ are 1 to 3 KiB each, and even at 30 KiB a thousand specs in one
+// response fit.
 const maxResponseBytes = 32 << 20
 
 // request is one API call before it is sent.
@@ -31,7 +32,7 @@ type request struct {
 	path    string // escaped, below the base path, such as /connections/abc
 	query   url.Values
 	rawURL  string // when set, the absolute URL to call instead of path and query
-	body    []byte // JSON; nil means no body
+	body    []byte // JSON, nil for no body
 	ifMatch string
 	secrets redactor // request values to keep out of error messages
 }
@@ -71,8 +72,8 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
-	// readErr is why the body of a 2xx response to a request that is not
-	// safe to resend could not be read. The write took effect, so the
+	// readErr is the error from reading the body of a 2xx response to a
+	// request that is not safe to resend. The write took effect, so the
 	// response is returned instead of an error that would invite a resend.
 	readErr error
 }
@@ -135,7 +136,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			}
 			// NOTE: a 429 is taken to mean the rate limiter rejected the
 			// request before any processing, so even a create is resent.
-			// The documentation says nothing either way.
+			// The documentation is silent on this.
 			switch {
 			case !retryableStatus(res.status):
 				apiErr.OutcomeUnknown = ambiguous
@@ -164,7 +165,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 }
 
 // pauseBeforeRetry waits before retry n of r: the backoff delay, or longer
-// if the server asked for it with Retry-After. It returns the error to give
+// if the server requested it with Retry-After. It returns the error to give
 // up with instead if that pause exceeds maxRetryAfter or the context's
 // deadline, or if the context ends during the pause.
 func (c *Client) pauseBeforeRetry(ctx context.Context, r *request, n int, failure error, retryAfter string, ambiguous bool) error {

@@ -21,26 +21,26 @@ type Config struct {
 	Endpoint string
 	APIKey   string // sent as x-api-key
 	OrgID    string // sent as x-gw-ims-org-id
-	Sandbox  string // sent as x-sandbox-name; empty means "prod"
+	Sandbox  string // sent as x-sandbox-name, [DefaultSandbox] when empty
 	Token    TokenSource
 
-	// HTTPClient sends the requests; nil means a client with a 60 s
+	// HTTPClient sends the requests. Nil means a client with a 60 s
 	// request timeout. For a plain http:// endpoint the client connects
 	// only to loopback addresses, whatever the host name resolves to, and
 	// never through a proxy. A supplied client keeps that guarantee only if
 	// its Transport is nil or an *http.Transport, which is then copied with
-	// the check added; any other Transport relies on the endpoint's host
+	// the check added. Any other Transport relies on the endpoint's host
 	// being loopback.
 	HTTPClient *http.Client
-	RateLimit  float64       // requests per second; 0 means no limit
-	MaxRetries int           // retries of a retryable failure; 0 means 5, negative means none
-	MaxBackoff time.Duration // cap of the exponential backoff; 0 means 30 s
-	Logger     *slog.Logger  // debug logging of requests; nil discards
+	RateLimit  float64       // requests per second, 0 for no limit
+	MaxRetries int           // maximum retries of a retryable failure: 0 means 5, negative means none
+	MaxBackoff time.Duration // maximum exponential backoff delay, 0 for 30 s
+	Logger     *slog.Logger  // debug logging of requests, discarded when nil
 }
 
 // String describes the configuration without the API key, and the endpoint
-// without user info and query. The token source prints itself; the ones of
-// this package show no token.
+// without user info and query. The token source prints itself, and the
+// token sources of this package show no token.
 func (c Config) String() string {
 	return fmt.Sprintf("Config{Endpoint: %q, APIKey: [REDACTED], OrgID: %q, Sandbox: %q, Token: %v, "+
 		"RateLimit: %g, MaxRetries: %d, MaxBackoff: %v}",
@@ -86,8 +86,8 @@ func (c Config) MarshalJSON() ([]byte, error) {
 const DefaultSandbox = "prod"
 
 // defaultTimeout bounds one HTTP exchange, including reading the body, in
-// the default HTTP client. List pages and creates finish in seconds; a hung
-// connection must not hang the command.
+// the default HTTP client. List pages and creates finish in seconds, and a
+// hung connection must not hang the command.
 const defaultTimeout = 60 * time.Second
 
 // Client calls the Flow Service API. It is safe for concurrent use.
@@ -174,14 +174,14 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// String names the client by its base URL; it shows no credentials.
+// String names the client by its base URL, without credentials.
 func (c *Client) String() string { return "flowservice.Client(" + displayURL(c.base) + ")" }
 
 // GoString is like String, so that %#v does not print the configuration.
 func (c *Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so that none prints the
-// configuration, which holds the API key.
+// configuration, which contains the API key.
 func (c *Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.GoString()) }
 
 // LogValue keeps the configuration out of structured logs.

@@ -32,7 +32,7 @@ type authBody struct {
 }
 
 // CreateConnection creates a base connection. It is never retried after the
-// request may have reached the server; an ambiguous failure wraps
+// request may have reached the server, and an ambiguous failure wraps
 // [ErrOutcomeUnknown]. A 2xx response that cannot be read wraps
 // [ErrCreatedIDUnknown] as well, because the connection then exists. A 429,
 // a 401 or a failure to connect is retried, because the request then cannot
@@ -107,7 +107,7 @@ func decodeRef(res *response) (Ref, error) {
 	return ref, nil
 }
 
-// GetConnection returns one connection; an unknown id wraps [ErrNotFound].
+// GetConnection returns one connection. An unknown id wraps [ErrNotFound].
 func (c *Client) GetConnection(ctx context.Context, id string) (*Connection, error) {
 	if err := checkID("get connection", id); err != nil {
 		return nil, err
@@ -215,13 +215,14 @@ func (c *Client) FindConnectionsByName(ctx context.Context, name string) ([]Conn
 	return out, nil
 }
 
-// PatchConnection applies ops with If-Match: ifMatch; a stale etag wraps
-// [ErrPreconditionFailed]. Pass the etag exactly as GetConnection returned it.
+// PatchConnection applies ops with the header If-Match: ifMatch. A stale
+// etag wraps [ErrPreconditionFailed]. Pass the etag exactly as
+// GetConnection returned it.
 //
 // The request is retried after a failure, because a replay of an update that
 // did succeed fails with 412 instead of applying twice. A 412 that follows an
-// attempt without a usable response also wraps [ErrOutcomeUnknown]: the
-// update may have been applied, so read the connection again. An empty
+// attempt without a usable response also wraps [ErrOutcomeUnknown], because
+// the update may have been applied, so read the connection again. An empty
 // ifMatch sends no If-Match header, which the service rejects (1403-400).
 func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []PatchOp) (Ref, error) {
 	if err := checkID("patch connection", id); err != nil {
@@ -230,6 +231,7 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	if len(ops) == 0 {
 		return Ref{}, fmt.Errorf("patch connection %s: no operations", id)
 	}
+
 	body := make([]patchOpBody, len(ops))
 	for i, op := range ops {
 		body[i] = patchOpBody{Op: op.Op, Path: op.Path, Value: op.Value}
@@ -242,6 +244,7 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	for _, op := range ops {
 		secrets = op.secretValues(secrets)
 	}
+
 	p := connectionPath(id)
 	res, err := c.do(ctx, &request{
 		method:  http.MethodPatch,
@@ -260,7 +263,7 @@ func (c *Client) PatchConnection(ctx context.Context, id, ifMatch string, ops []
 	return ref, nil
 }
 
-// DeleteConnection deletes a connection; an unknown id wraps [ErrNotFound].
+// DeleteConnection deletes a connection. An unknown id wraps [ErrNotFound].
 // If an attempt got no usable response and the retry finds the connection
 // gone, the earlier attempt deleted it and DeleteConnection returns nil.
 func (c *Client) DeleteConnection(ctx context.Context, id string) error {

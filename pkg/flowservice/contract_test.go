@@ -738,8 +738,8 @@ func TestContractTokenFetchAndRefresh(t *testing.T) {
 		t.Errorf("token requests = %d, want 1 for two calls", got)
 	}
 
-	// The emulator's clock jumps past the token's expiry; the client still
-	// holds the token, gets 401013, and fetches a new one.
+	// The emulator's clock jumps past the token's expiry. The client still
+	// has the token cached, gets 401013, and fetches a new one.
 	clock.Lock()
 	clock.offset = 25 * time.Hour
 	clock.Unlock()

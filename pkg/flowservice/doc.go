@@ -10,17 +10,16 @@
 // have reached the server returns [ErrOutcomeUnknown], and the caller
 // resolves it by name with [Client.FindConnectionsByName]. A create whose 2xx
 // response cannot be read also matches [ErrCreatedIDUnknown], because the
-// connection then exists. Updates carry
-// If-Match, so a replay of one that succeeded fails with 412 instead of
-// applying twice.
+// connection then exists. Updates carry If-Match, so replaying an update
+// that succeeded fails with 412 instead of applying it twice.
 //
 // Every request sends Authorization, x-api-key, x-gw-ims-org-id and
 // x-sandbox-name. Credentials travel only over https://, except to loopback
 // hosts, and a plain-HTTP connection is closed unless the address it reached
-// is a loopback address. Errors and debug logs show method, path, status and request id,
-// never header values or request bodies.
+// is a loopback address. Errors and debug logs show method, path, status
+// and request id, never header values or request bodies.
 //
 // The emulator in the emulator subpackage shares no types or helpers with
-// this package, so that a mistake in one cannot hide in the other; tests pin
+// this package, so that a mistake in one cannot hide in the other. Tests pin
 // both to the documented JSON.
 package flowservice

@@ -54,7 +54,7 @@ func displayURL(u *url.URL) string {
 	shown.Fragment, shown.RawFragment = "", ""
 	if shown.Opaque != "" {
 		// An opaque URL such as https:user:pw@host has no structure to
-		// keep; its scheme is all that is safe to show.
+		// keep, and its scheme is all that is safe to show.
 		shown.Opaque = "..."
 	}
 	return shown.String()
@@ -73,7 +73,7 @@ func displayRawURL(raw string) string {
 // quotedFragment matches a quoted fragment in an error message of net/url.
 var quotedFragment = regexp.MustCompile(`\s*"[^"]*"`)
 
-// parseFailure returns why [url.Parse] failed, without the URL and the
+// parseFailure returns the reason [url.Parse] failed, without the URL and the
 // fragments of it that net/url quotes (such as an invalid port), either of
 // which may contain a password.
 func parseFailure(err error) string {

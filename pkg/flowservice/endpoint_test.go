@@ -108,7 +108,7 @@ func TestEndpointPathPrefixIsKept(t *testing.T) {
 	}
 }
 
-// urlCanary stands for a password or token inside a URL.
+// urlCanary represents a password or token inside a URL.
 const urlCanary = "UrlPwCanary"
 
 var urlsWithCredentials = []string{

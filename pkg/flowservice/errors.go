@@ -28,8 +28,8 @@ var (
 	// ErrCreatedIDUnknown means a create succeeded (the service responded
 	// 2xx) but the response could not be read, so the new connection's id
 	// is unknown. An error that matches it also matches
-	// [ErrOutcomeUnknown]. The connection exists: look it up by name, and
-	// do not create it again even if the lookup does not find it yet.
+	// [ErrOutcomeUnknown]. The connection exists, so look it up by name,
+	// and do not create it again even if the lookup does not find it yet.
 	ErrCreatedIDUnknown error = &impliedError{
 		msg:     "connection created, but its id could not be read",
 		implies: ErrOutcomeUnknown,
@@ -51,9 +51,9 @@ func (e *impliedError) Is(target error) bool { return target == e.implies }
 // server echoes back from the request (the values of secret params, the
 // token, the API key) is replaced with [REDACTED], whether it comes back as
 // sent, JSON-escaped or percent-encoded. Values of params that the caller
-// marks as not secret (ConnectionInput.Sensitive, PatchOp.Sensitive) stay. If a secret is too short to search for, or still shows
-// after that, the server's title and detail are dropped and MessageWithheld
-// is set.
+// marks as not secret (ConnectionInput.Sensitive, PatchOp.Sensitive) stay.
+// If a secret is too short to search for, or still shows after that, the
+// server's title and detail are dropped and MessageWithheld is set.
 type Error struct {
 	Method    string
 	Path      string // below the Flow Service base path, without the query

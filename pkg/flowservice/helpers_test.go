@@ -120,7 +120,7 @@ func dropConnection(t *testing.T, w http.ResponseWriter, r *http.Request) {
 	conn.Close()
 }
 
-// sameJSON fails the test unless got and want hold equal JSON values.
+// sameJSON fails the test unless got and want contain equal JSON values.
 func sameJSON(t *testing.T, what string, want, got []byte) {
 	t.Helper()
 	var w, g any

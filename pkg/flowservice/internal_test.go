@@ -191,6 +191,7 @@ func newClockedIMS(t *testing.T, expiresIn string) (*imsTokenSource, *fakeClock,
 		w.Write([]byte(`{"access_token":"token-` + string(rune('0'+fetches)) + `","expires_in":` + expiresIn + `}`))
 	}))
 	t.Cleanup(srv.Close)
+
 	ts, err := NewIMSTokenSource(IMSConfig{BaseURL: srv.URL, ClientID: "id", ClientSecret: "secret"})
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +199,7 @@ func newClockedIMS(t *testing.T, expiresIn string) (*imsTokenSource, *fakeClock,
 	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	ims := ts.(*imsTokenSource)
 	ims.now = clock.Now
+
 	count := func() int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -304,7 +306,7 @@ func TestCheckLoopbackAddress(t *testing.T) {
 
 // TestLoopbackClientRejectsOtherAddresses dials 0.0.0.0, which Linux and
 // macOS connect to the local host although it is not a loopback address. It
-// stands for a name such as localhost that resolves to another address.
+// represents a name such as localhost that resolves to another address.
 func TestLoopbackClientRejectsOtherAddresses(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("reached"))

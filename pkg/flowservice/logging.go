@@ -8,9 +8,10 @@ import (
 )
 
 // loggingTransport logs each HTTP exchange at debug level: method, URL
-// without user info and query (which holds continuation tokens), status, duration until the response headers arrived,
-// request id and attempt number. It never logs header values or bodies, which
-// carry the access token, the API key, client secrets and auth params.
+// without user info and query (which contains continuation tokens), status,
+// duration until the response headers arrived, request id and attempt
+// number. It never logs header values or bodies, which carry the access
+// token, the API key, client secrets and auth params.
 type loggingTransport struct {
 	base   http.RoundTripper
 	logger *slog.Logger

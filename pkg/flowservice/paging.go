@@ -14,8 +14,8 @@ import (
 // each link differs from the ones before.
 const maxPages = 10000
 
-// Bounds of one listing, which returns every item at once and so holds all
-// of them in memory. By estimate they are far above a real sandbox: a
+// Bounds of one listing, which returns every item at once and so keeps all
+// of them in memory. By estimate they are far above a real sandbox. A
 // connection item is about 1 KiB of JSON (the documented example is 850
 // bytes), so the byte bound is reached at about 250,000 connections. The
 // byte bound limits the memory of large items (a connection spec keeps its
@@ -25,7 +25,7 @@ const (
 	defaultMaxListBytes = 256 << 20 // response bodies of all pages together
 )
 
-// listLimits bounds one listing; [New] sets the defaults, and tests lower
+// listLimits bounds one listing. [New] sets the defaults, and tests lower
 // them.
 type listLimits struct {
 	items int

@@ -55,8 +55,8 @@ func (r redactor) scrubber() *scrubber {
 			}
 		}
 	}
-	// Longest first, so that a value that contains another is replaced
-	// whole instead of leaving its remainder behind.
+	// Sort the longest first, so that a value that contains another is
+	// replaced whole instead of leaving its remainder behind.
 	slices.SortFunc(s.forms, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	for _, form := range s.forms {
 		if f := fold(form); utf8.RuneCountInString(f) >= minRedactLen {
@@ -97,11 +97,12 @@ func fold(s string) string {
 	}, s)
 }
 
-// spellings returns v as a server may echo it: as is, as a JSON string
-// (encoding/json with and without HTML escaping, ASCII-only as Python's
-// json.dumps writes it, and with escaped slashes as PHP's json_encode
-// writes it), as a JSON request body quoted inside another JSON string, and
-// percent-encoded for a form or query (the IMS token request) or a path.
+// spellings returns v in every form in which a server may echo it. The
+// forms are v as is and v as a JSON string: as encoding/json writes it with
+// and without HTML escaping, ASCII-only as Python's json.dumps writes it,
+// and with escaped slashes as PHP's json_encode writes it. They also
+// include v as a JSON request body quoted inside another JSON string, and
+// v percent-encoded for a form or query (the IMS token request) or a path.
 func spellings(v string) []string {
 	goJSON := jsonEscape(v, true)
 	plainJSON := jsonEscape(v, false)
@@ -190,7 +191,7 @@ func collectStrings(dst redactor, v any) redactor {
 	return dst
 }
 
-// formatRedacted implements [fmt.Formatter] for a type that holds secrets.
+// formatRedacted implements [fmt.Formatter] for a type that contains secrets.
 // %#v prints goString, and every other verb formats text as a string, so
 // that no verb (%d and %x included) prints the type's fields.
 func formatRedacted(f fmt.State, verb rune, text, goString string) {

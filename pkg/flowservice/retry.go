@@ -13,11 +13,11 @@ const (
 	defaultMaxRetries = 5
 	defaultMaxBackoff = 30 * time.Second
 
-	// baseBackoff is the backoff ceiling of the first retry; it doubles
+	// baseBackoff is the backoff ceiling of the first retry. It doubles
 	// with each further retry up to the configured maximum.
 	baseBackoff = 250 * time.Millisecond
 
-	// maxRetryAfter is the longest Retry-After the client waits for. A
+	// maxRetryAfter is the maximum Retry-After the client waits for. A
 	// longer requested pause ends the call with the server's error, so that
 	// the caller decides instead of a command hanging for minutes.
 	maxRetryAfter = 2 * time.Minute
@@ -71,7 +71,7 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 			return 0, false
 		}
 		if seconds > int64(maxRetryAfter/time.Second)+1 {
-			// Avoid overflowing time.Duration; any value past the limit
+			// Avoid overflowing time.Duration. Any value past the limit
 			// is treated alike.
 			seconds = int64(maxRetryAfter/time.Second) + 1
 		}

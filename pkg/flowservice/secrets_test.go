@@ -13,8 +13,8 @@ import (
 	"github.com/apply-cli/apply/pkg/flowservice"
 )
 
-// Canaries planted in every place that holds a credential. None may show up
-// in a log line or an error message.
+// Canaries planted in every place that contains a credential. None may show
+// up in a log line or an error message.
 const (
 	canaryPassword     = "CANARY-password-5d1e9a"
 	canaryToken        = "CANARY-token-77c2b0"
@@ -76,7 +76,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		texts = append(texts, fmt.Sprint(err))
 	}
 
-	// Printing the credentials' holders shows no secret either.
+	// Printing the values that contain the credentials shows no secret either.
 	static := flowservice.StaticToken(canaryToken)
 	cfg := flowservice.Config{Endpoint: "https://platform.adobe.io", APIKey: canaryAPIKey, Token: static}
 	texts = append(texts,

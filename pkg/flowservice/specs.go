@@ -8,8 +8,8 @@ import (
 	"net/url"
 )
 
-// specJSON is the part of a connection spec item that the client decodes;
-// the rest stays available in ConnectionSpec.Raw.
+// specJSON is the part of a connection spec item that the client decodes.
+// The rest stays available in ConnectionSpec.Raw.
 type specJSON struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
@@ -21,7 +21,8 @@ type specJSON struct {
 	} `json:"authSpec"`
 }
 
-// GetConnectionSpec returns one connection spec; an unknown id wraps [ErrNotFound].
+// GetConnectionSpec returns one connection spec. An unknown id wraps
+// [ErrNotFound].
 func (c *Client) GetConnectionSpec(ctx context.Context, id string) (*ConnectionSpec, error) {
 	if err := checkID("get connection spec", id); err != nil {
 		return nil, err

@@ -94,10 +94,10 @@ type IMSConfig struct {
 	// session, the scopes of an Experience Platform credential.
 	Scopes []string
 	// HTTPClient sends the token requests, with the same loopback rule for
-	// a plain http:// BaseURL as [Config.HTTPClient]; nil means a client
+	// a plain http:// BaseURL as [Config.HTTPClient]. Nil means a client
 	// with a 60 s request timeout.
 	HTTPClient *http.Client
-	Logger     *slog.Logger // debug logging of token requests; nil discards
+	Logger     *slog.Logger // debug logging of token requests, discarded when nil
 }
 
 // String describes the configuration without the client id, which is the
@@ -265,11 +265,11 @@ func (s *imsTokenSource) fetch(ctx context.Context) (string, error) {
 	}
 }
 
-// store caches token. The token is replaced a margin before it expires: a
-// tenth of its lifetime, at most five minutes, so that a request never
+// store caches token. The token is replaced a margin before it expires (a
+// tenth of its lifetime, at most five minutes), so that a request never
 // starts with a token about to lapse.
 //
-// NOTE: the documentation always shows expires_in; a response without it
+// NOTE: the documentation always shows expires_in. A response without it
 // (or with zero) yields a token that is used once and then fetched again.
 func (s *imsTokenSource) store(token string, fetchedAt time.Time, lifetime time.Duration) {
 	s.mu.Lock()
@@ -291,7 +291,7 @@ type retryHint struct {
 // that mean the client id or secret was not accepted.
 var rejectedCredentials = map[string]bool{"invalid_client": true, "unauthorized_client": true}
 
-// tokenResponse is the IMS response: expires_in is in seconds for the
+// tokenResponse is the IMS response. Its expires_in is in seconds for the
 // client_credentials grant (the retired JWT exchange used milliseconds).
 type tokenResponse struct {
 	AccessToken string          `json:"access_token"`

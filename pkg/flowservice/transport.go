@@ -20,7 +20,7 @@ var errNonLoopback = errors.New("plain http connection rejected")
 // connects only to loopback addresses.
 func defaultHTTPClient(loopbackOnly bool) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	// Parallel applies talk to one host; keep enough idle connections for
+	// Parallel applies call one host, so keep enough idle connections for
 	// them to be reused instead of redialled (the standard default is 2).
 	transport.MaxIdleConns = 128
 	transport.MaxIdleConnsPerHost = 64

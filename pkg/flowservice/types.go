@@ -15,7 +15,7 @@ type SpecRef struct {
 
 // Connection is a base connection as GET /connections returns it. Auth
 // params are whatever the service returns, which never includes secrets in
-// clear; callers must not rely on reading secrets back.
+// clear. Callers must not rely on reading secrets back.
 type Connection struct {
 	ID             string          `json:"id"`
 	Name           string          `json:"name"`
@@ -37,7 +37,7 @@ type ConnectionAuth struct {
 	Params   map[string]any `json:"params,omitempty"`
 }
 
-// ConnectionInput is the body of POST /connections. Params hold secrets in
+// ConnectionInput is the body of POST /connections. Params contain secrets in
 // clear. Its printed forms (fmt with any verb, JSON, slog) and the client's
 // logging show the param names but never their values.
 type ConnectionInput struct {
@@ -50,7 +50,8 @@ type ConnectionInput struct {
 	// Sensitive names the params whose values are secret. Only their
 	// values are redacted from the server's message of a failed create,
 	// and only one shorter than 4 characters makes the client withhold
-	// that message. Nil treats every param as secret; an empty map, none.
+	// that message. Nil treats every param as secret, and an empty map
+	// treats none as secret.
 	Sensitive map[string]bool `json:"-"`
 }
 
@@ -82,7 +83,8 @@ func (in ConnectionInput) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// Ref is what a create or patch returns: the id and the new etag.
+// Ref is the result of a create or patch: the connection id and the new
+// etag.
 type Ref struct {
 	ID   string `json:"id"`
 	Etag string `json:"etag"`
@@ -101,7 +103,7 @@ type PatchOp struct {
 	Sensitive map[string]bool `json:"-"`
 }
 
-// String describes the operation, with the value redacted if it may hold
+// String describes the operation, with the value redacted if it may contain
 // auth params.
 func (op PatchOp) String() string {
 	if op.Value == nil {
@@ -110,8 +112,8 @@ func (op PatchOp) String() string {
 	return fmt.Sprintf("%s %s %v", op.Op, op.Path, op.redactedValue())
 }
 
-// GoString shows the fields for %#v, with the value redacted if it may hold
-// auth params.
+// GoString shows the fields for %#v, with the value redacted if it may
+// contain auth params.
 func (op PatchOp) GoString() string {
 	return fmt.Sprintf("flowservice.PatchOp{Op: %q, Path: %q, Value: %#v}", op.Op, op.Path, op.redactedValue())
 }
@@ -125,7 +127,7 @@ func (op PatchOp) Format(f fmt.State, verb rune) {
 func (op PatchOp) LogValue() slog.Value { return slog.StringValue(op.String()) }
 
 // MarshalJSON encodes the operation as JSON Patch, with the value redacted
-// if it may hold auth params. PatchConnection sends the values themselves.
+// if it may contain auth params. PatchConnection sends the values themselves.
 func (op PatchOp) MarshalJSON() ([]byte, error) {
 	out := patchOpBody{Op: op.Op, Path: op.Path, Value: op.redactedValue()}
 	return json.Marshal(out)
@@ -138,8 +140,8 @@ type patchOpBody struct {
 	Value any    `json:"value,omitempty"`
 }
 
-// redactedValue returns op's value, or a redacted copy if it may hold auth
-// params: a map keeps its keys, and anything else becomes [REDACTED].
+// redactedValue returns op's value, or a redacted copy if it may contain
+// auth params: a map keeps its keys, and anything else becomes [REDACTED].
 func (op PatchOp) redactedValue() any {
 	if !op.sensitive() || op.Value == nil {
 		return op.Value
@@ -192,7 +194,7 @@ func appendSecretParams(dst redactor, params map[string]string, sensitive map[st
 	return dst
 }
 
-// sensitive reports whether op's value may hold auth params, which can be
+// sensitive reports whether op's value may contain auth params, which can be
 // secrets. The name, the description and the auth spec name are not
 // secret, since GET returns them in clear.
 func (op PatchOp) sensitive() bool {
@@ -201,12 +203,12 @@ func (op PatchOp) sensitive() bool {
 
 // ListOptions filters and sorts GET /connections.
 type ListOptions struct {
-	Properties []string // each a filter such as `name=="orders"`; several are ANDed
+	Properties []string // each a filter such as `name=="orders"`, several are ANDed
 	OrderBy    string   // "name", "-name", "+createdAt"
-	Limit      int      // page size; 0 leaves the server default
+	Limit      int      // page size, 0 for the server default
 }
 
-// ConnectionSpec is one connection spec. Raw holds the whole document as
+// ConnectionSpec is one connection spec. Raw contains the whole document as
 // returned, for validating auth params against its schemas.
 type ConnectionSpec struct {
 	ID       string     `json:"id"`
@@ -216,7 +218,7 @@ type ConnectionSpec struct {
 	Raw      []byte     `json:"-"`
 }
 
-// AuthSpec is one entry of a connection spec's authSpec list; Spec is a
+// AuthSpec is one entry of a connection spec's authSpec list. Spec is a
 // draft-07 JSON Schema of the params.
 type AuthSpec struct {
 	Name string `json:"name"`
