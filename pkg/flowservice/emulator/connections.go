@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// maxBodyBytes bounds a request body; connection bodies are a few hundred
+// maxBodyBytes bounds a request body. Connection bodies are a few hundred
 // bytes.
 const maxBodyBytes = 1 << 20
 
@@ -96,7 +96,7 @@ func (e *Emulator) view(c *connection) connectionView {
 }
 
 // sandboxID derives a stable id for a sandbox. NOTE: real sandbox ids come
-// from the Sandbox Management API; a name-based UUID keeps them stable here.
+// from the Sandbox Management API. A name-based UUID keeps them stable here.
 func sandboxID(org, sandbox string) string {
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("sandbox:"+org+"/"+sandbox)).String()
 }
@@ -115,7 +115,7 @@ func newEtag(now time.Time, prev string) string {
 	}
 }
 
-// readBody reads a request body; an empty body or a JSON null is 1405.
+// readBody reads a request body. An empty body or a JSON null is error 1405.
 func readBody(r *http.Request) ([]byte, *apiError) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
 	var tooLarge *http.MaxBytesError
@@ -133,7 +133,7 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 }
 
 // decodeJSON decodes body into v. The error names what is wrong without
-// quoting the body, which may hold secrets.
+// quoting the body, which may contain secrets.
 func decodeJSON(body []byte, v any) *apiError {
 	err := json.Unmarshal(body, v)
 	var syntaxErr *json.SyntaxError
@@ -183,8 +183,8 @@ func (e *Emulator) createConnection(w http.ResponseWriter, r *http.Request, rq *
 		return
 	}
 	spec := e.specs.byID[req.ConnectionSpec.ID]
-	// NOTE: the documentation says an omitted version means the latest
-	// one. Rejecting an unknown version with 1413 is a guess.
+	// NOTE: the documentation states that an omitted version means the
+	// latest one. Rejecting an unknown version with 1413 is a guess.
 	version := req.ConnectionSpec.Version
 	if version == "" {
 		version = spec.version

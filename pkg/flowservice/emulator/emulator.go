@@ -55,23 +55,23 @@ type Options struct {
 
 	Latency          time.Duration // added to every API request
 	LatencyJitter    time.Duration // uniform extra latency in [0, LatencyJitter)
-	RateLimit        float64       // requests per second before answering 429; 0 means none
-	RateBurst        int           // token bucket size; 0 means RateLimit rounded up
-	RetryAfter       time.Duration // Retry-After of a 429, rounded up to seconds; 0 computes it from the bucket, negative omits the header
-	ErrorRate        float64       // fraction answered 500/503 before any effect
+	RateLimit        float64       // requests per second before responding with 429, 0 for no limit
+	RateBurst        int           // token bucket size, 0 for RateLimit rounded up
+	RetryAfter       time.Duration // Retry-After of a 429, rounded up to seconds: 0 computes it from the bucket, negative omits the header
+	ErrorRate        float64       // fraction of requests that fail with 500 or 503 before any effect
 	LostResponseRate float64       // fraction of successful writes whose response is dropped
 
-	TokenTTL     time.Duration // lifetime of tokens minted by TokenPath; 0 means DefaultTokenTTL
+	TokenTTL     time.Duration // lifetime of tokens minted by TokenPath, 0 for DefaultTokenTTL
 	ClientID     string        // when set, TokenPath accepts only this client_id
 	ClientSecret string        // when set, TokenPath accepts only this client_secret
 
-	PageSize      int           // default page size of GET /connections; 0 means DefaultPageSize
+	PageSize      int           // default page size of GET /connections, 0 for DefaultPageSize
 	StrictSandbox bool          // reject requests without x-sandbox-name (2105-400) instead of using "prod"
 	OmitSecrets   bool          // leave secret params out of GET responses instead of masking them as "***"
-	VerifyTimeout time.Duration // bounds the database connect of /test and /explore; 0 means DefaultVerifyTimeout
+	VerifyTimeout time.Duration // bounds the database connect of /test and /explore, 0 for DefaultVerifyTimeout
 
-	Clock  func() time.Time // nil means time.Now; drives timestamps, token expiry and the rate limit
-	Logger *slog.Logger     // nil discards
+	Clock  func() time.Time // drives timestamps, token expiry and the rate limit, time.Now when nil
+	Logger *slog.Logger     // discarded when nil
 }
 
 func (o *Options) validate() error {
@@ -117,7 +117,7 @@ type Emulator struct {
 }
 
 // New returns an emulator. With opts.StatePath set, it locks the state file
-// against other emulators and loads it if it exists; call [Emulator.Close]
+// against other emulators and loads it if it exists. Call [Emulator.Close]
 // to release it. It returns an error for invalid options, an unreadable
 // state file or a state file locked by another emulator.
 func New(opts Options) (*Emulator, error) {
@@ -163,9 +163,9 @@ func New(opts Options) (*Emulator, error) {
 }
 
 // Close writes any unsaved state and releases the state file. Call it after
-// the server has stopped: a change made by a request still in flight may be
-// missing from the file. Requests served after Close fail with 503. Close is
-// idempotent.
+// the server has stopped, because a change made by a request still in
+// flight may be missing from the file. Requests served after Close fail
+// with 503. Close is idempotent.
 func (e *Emulator) Close() error {
 	e.closeOnce.Do(func() {
 		e.closed.Store(true)

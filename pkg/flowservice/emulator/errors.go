@@ -107,7 +107,7 @@ var errContentType = contentTypeError{
 }
 
 // The functions below build the catalog errors the emulator returns. Codes,
-// titles and messages follow the public Flow Service error catalog; the
+// titles and messages follow the public Flow Service error catalog. The
 // catalog's sample values are replaced by the request's own.
 
 // errInvalidRequest is the catalog's generic 1100-400. NOTE: the catalog has

@@ -79,7 +79,7 @@ func TestRateLimitAnswers429(t *testing.T) {
 	tests := []struct {
 		name       string
 		retryAfter time.Duration
-		want       string // Retry-After header; "" means absent
+		want       string // Retry-After header, "" when absent
 	}{
 		{"computed from the bucket", 0, "1"},
 		{"fixed", 2500 * time.Millisecond, "3"},

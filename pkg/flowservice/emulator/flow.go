@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// defaultSandbox is the sandbox of a request without x-sandbox-name: the
+// defaultSandbox is the sandbox of a request without x-sandbox-name. The
 // platform documents that a default sandbox is used then, and the default
 // production sandbox is named prod.
 const defaultSandbox = "prod"
@@ -52,8 +52,8 @@ func isWrite(method string) bool {
 // assumed to: token, API key, org, content type, then the Flow Service's own
 // sandbox check. It writes the error and returns false on the first failure.
 //
-// NOTE: the documentation lists these errors but not their order; this one
-// is a guess.
+// NOTE: the documentation lists these errors but not their order, so this
+// order is a guess.
 func (e *Emulator) checkGateway(w http.ResponseWriter, r *http.Request, rq *request) bool {
 	auth := r.Header.Get("Authorization")
 	if strings.TrimSpace(auth) == "" {
@@ -65,6 +65,7 @@ func (e *Emulator) checkGateway(w http.ResponseWriter, r *http.Request, rq *requ
 		e.failGateway(w, rq, errTokenInvalid)
 		return false
 	}
+
 	rq.client = r.Header.Get("x-api-key")
 	if rq.client == "" {
 		e.failGateway(w, rq, errKeyMissing)
@@ -74,16 +75,19 @@ func (e *Emulator) checkGateway(w http.ResponseWriter, r *http.Request, rq *requ
 		e.failGateway(w, rq, errKeyInvalid)
 		return false
 	}
+
 	org := r.Header.Get("x-gw-ims-org-id")
 	if org == "" {
 		e.failGateway(w, rq, errOrgMissing)
 		return false
 	}
+
 	if needsBody(r.Method) && !isJSONContentType(r.Header.Get("Content-Type")) {
 		e.log.Info("request rejected by gateway check", "error", "content type", "request_id", rq.id)
 		writeJSON(w, http.StatusBadRequest, errContentType)
 		return false
 	}
+
 	sandbox := r.Header.Get("x-sandbox-name")
 	if sandbox == "" {
 		// NOTE: the platform documents a fallback to the default sandbox,

@@ -66,8 +66,8 @@ func (r response) object(t *testing.T) map[string]any {
 	return m
 }
 
-// do sends a request; body is sent as is when it is a string, and as JSON
-// otherwise. A nil header means apiHeaders.
+// do sends a request. The body is sent as is when it is a string, and as
+// JSON otherwise. A nil header means apiHeaders.
 func do(t *testing.T, srv *httptest.Server, method, path string, header http.Header, body any) response {
 	t.Helper()
 	var rd io.Reader
@@ -82,6 +82,7 @@ func do(t *testing.T, srv *httptest.Server, method, path string, header http.Hea
 		}
 		rd = bytes.NewReader(data)
 	}
+
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +91,7 @@ func do(t *testing.T, srv *httptest.Server, method, path string, header http.Hea
 		header = apiHeaders()
 	}
 	req.Header = header.Clone()
+
 	res, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -167,6 +169,7 @@ func send(t *testing.T, srv *httptest.Server, method, path string, header http.H
 		}
 		rd = bytes.NewReader(data)
 	}
+
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +178,7 @@ func send(t *testing.T, srv *httptest.Server, method, path string, header http.H
 		header = apiHeaders()
 	}
 	req.Header = header.Clone()
+
 	res, err := srv.Client().Do(req)
 	if err != nil {
 		return response{}, err
@@ -184,7 +188,7 @@ func send(t *testing.T, srv *httptest.Server, method, path string, header http.H
 	return response{status: res.StatusCode, header: res.Header, body: data}, err
 }
 
-// serve runs e behind an httptest server that the test closes; the caller
+// serve runs e behind an httptest server that the test closes. The caller
 // closes e.
 func serve(t *testing.T, e *emulator.Emulator) *httptest.Server {
 	t.Helper()

@@ -46,7 +46,7 @@ type pageToken struct {
 	After      *cursor  `json:"a,omitempty"`
 }
 
-// cursor holds the sortable fields of the last item of a page.
+// cursor contains the sortable fields of the last item of a page.
 type cursor struct {
 	ID          string `json:"i"`
 	Name        string `json:"n,omitempty"`
@@ -225,8 +225,8 @@ func (e *Emulator) parseListQuery(q url.Values) (pageToken, bool, *apiError) {
 		if err != nil || n <= 0 {
 			return pageToken{}, false, errFieldValue(limit, "limit")
 		}
-		// NOTE: the real maximum page size is undocumented; larger limits
-		// are capped rather than rejected.
+		// NOTE: the real maximum page size is undocumented, so larger
+		// limits are capped rather than rejected.
 		t.Limit = min(n, MaxPageSize)
 	}
 	return t, count, nil

@@ -23,7 +23,7 @@ type testResponse struct {
 }
 
 // exploreItem is one object of an explore response. NOTE: the shape follows
-// the explore responses of the database source tutorials; the real service
+// the explore responses of the database source tutorials. The real service
 // may add fields.
 type exploreItem struct {
 	Type           string `json:"type"`
@@ -42,8 +42,8 @@ func (e *Emulator) testConnection(w http.ResponseWriter, r *http.Request, rq *re
 		return
 	}
 	if !isDatabaseSpec(c.SpecID) {
-		// NOTE: only MySQL and MariaDB can be checked here; other sources
-		// report success.
+		// NOTE: only MySQL and MariaDB can be checked here, and other
+		// sources report success.
 		writeJSON(w, http.StatusOK, testResponse{Result: true})
 		return
 	}
@@ -70,7 +70,7 @@ func (e *Emulator) exploreConnection(w http.ResponseWriter, r *http.Request, rq 
 	}
 	items := []exploreItem{}
 	if !isDatabaseSpec(c.SpecID) {
-		// NOTE: only MySQL and MariaDB can be explored here; other
+		// NOTE: only MySQL and MariaDB can be explored here, and other
 		// sources list no objects.
 		writeJSON(w, http.StatusOK, items)
 		return

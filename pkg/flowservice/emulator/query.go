@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// fieldKind decides which filter operators a field takes.
+// fieldKind determines which filter operators a field accepts.
 type fieldKind int
 
 const (
@@ -47,7 +47,7 @@ const filterOperatorChars = "=!<>~"
 // >, <, >= or <=) and one value, or several separated by commas for == and
 // != (any of, none of). A value in double quotes may contain commas.
 // NOTE: != and the comparison of text fields with < and > are not in the
-// documentation's examples; comparisons are case-sensitive, also a guess.
+// documentation's examples. Comparisons are case-sensitive, also a guess.
 func parseFilter[T any](expr string, fields map[string]field[T]) (filter[T], *apiError) {
 	i := strings.IndexAny(expr, filterOperatorChars)
 	if i <= 0 {
@@ -58,6 +58,7 @@ func parseFilter[T any](expr string, fields map[string]field[T]) (filter[T], *ap
 		j++
 	}
 	name, op, raw := expr[:i], expr[i:j], expr[j:]
+
 	fd, ok := fields[name]
 	if !ok {
 		return filter[T]{}, errFilterField(name)
@@ -69,6 +70,7 @@ func parseFilter[T any](expr string, fields map[string]field[T]) (filter[T], *ap
 	if op != "==" && op != "!=" && !ordering {
 		return filter[T]{}, errFilterOperator(op)
 	}
+
 	values, ok := splitValues(raw)
 	if !ok {
 		return filter[T]{}, errQueryValue(expr)
@@ -79,6 +81,7 @@ func parseFilter[T any](expr string, fields map[string]field[T]) (filter[T], *ap
 	if ordering && fd.kind == identifier {
 		return filter[T]{}, errOperatorForField(op, name)
 	}
+
 	f := filter[T]{field: fd, op: op, values: values}
 	if fd.kind == epochMillis {
 		for _, v := range values {

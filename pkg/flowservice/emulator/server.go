@@ -18,9 +18,9 @@ const shutdownTimeout = 5 * time.Second
 // state. addr must be a loopback host (127.0.0.1, ::1 or localhost) and a
 // port, where port 0 picks a free one. Other hosts are rejected because the
 // emulator speaks plain HTTP and accepts any credentials. Once listening, it
-// calls ready, if not nil,
-// with the base URL, such as "http://127.0.0.1:8080". It returns nil after a
-// clean shutdown, or the first error.
+// calls ready, if not nil, with the base URL, such as
+// "http://127.0.0.1:8080". It returns nil after a clean shutdown, or the
+// first error.
 func ListenAndServe(ctx context.Context, addr string, opts Options, ready func(url string)) error {
 	if err := checkLoopback(addr); err != nil {
 		return err

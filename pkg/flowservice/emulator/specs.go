@@ -36,7 +36,7 @@ type specCatalog struct {
 	order []*connectionSpec // sorted by id, the order GET /connectionSpecs lists
 }
 
-// loadSpecs compiles the embedded connection specs once per process: they
+// loadSpecs compiles the embedded connection specs once per process. They
 // are fixed at build time, so every emulator can share them.
 var loadSpecs = sync.OnceValues(func() (*specCatalog, error) {
 	cat := &specCatalog{byID: map[string]*connectionSpec{}}
@@ -126,7 +126,7 @@ func secretParams(schema json.RawMessage) map[string]bool {
 }
 
 // stripExtensions removes the x- keywords that this repository adds to the
-// embedded specs for its own tools; the real service does not send them.
+// embedded specs for its own tools. The real service does not send them.
 func stripExtensions(v any) {
 	switch v := v.(type) {
 	case map[string]any:
@@ -145,8 +145,8 @@ func stripExtensions(v any) {
 }
 
 // validate checks params against the auth spec's schema. The message names
-// the failing params and keywords, never their values, since params hold
-// secrets.
+// the failing params and keywords, never their values, since params
+// contain secrets.
 func (a *authSpec) validate(params map[string]any) error {
 	err := a.schema.Validate(map[string]any(params))
 	if err == nil {

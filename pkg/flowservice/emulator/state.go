@@ -34,7 +34,7 @@ type stateFile struct {
 }
 
 // openState locks path against other emulators and loads the connections it
-// holds. A missing file is an empty state.
+// contains. A missing file is an empty state.
 func openState(path string) (*stateFile, []*connection, error) {
 	lock := flock.New(path + ".lock")
 	locked, err := lock.TryLock()
@@ -107,7 +107,7 @@ func (f *stateFile) close() error {
 // writeFileAtomic replaces path with data: it writes a temporary file in the
 // same directory, syncs it and renames it over path, so a crash leaves
 // either the old or the new content. The file is readable by its owner only
-// because it holds secrets in clear.
+// because it contains secrets in clear.
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
@@ -120,6 +120,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+
 	if err := tmp.Chmod(0o600); err != nil {
 		return fmt.Errorf("write state file: %w", err)
 	}
@@ -132,6 +133,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write state file: %w", err)
 	}
+
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write state file: %w", err)
 	}

@@ -15,8 +15,8 @@ type scope struct {
 
 // connection is a stored base connection. It is also the record of the state
 // file, so its JSON names are the emulator's own and not the wire format.
-// Params hold secrets in clear because the test and explore endpoints
-// connect to the real database with them; responses mask them.
+// Params contain secrets in clear because the test and explore endpoints
+// connect to the real database with them. Responses mask them.
 type connection struct {
 	ID            string         `json:"id"`
 	IMSOrgID      string         `json:"imsOrgId"`
@@ -45,7 +45,7 @@ func (c *connection) clone() *connection {
 	return &cp
 }
 
-// store holds the connections of every scope. Stored records are never
+// store contains the connections of every scope. Stored records are never
 // changed in place: an update stores a modified clone, so readers may keep
 // the pointers they got after the lock is released.
 type store struct {

@@ -52,7 +52,8 @@ type tokenResponse struct {
 }
 
 // oauthError is the error body of the token endpoint. NOTE: the IMS error
-// body is undocumented; this is the OAuth 2.0 shape of RFC 6749 section 5.2.
+// body is undocumented, so this is the OAuth 2.0 shape of RFC 6749 section
+// 5.2.
 type oauthError struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
@@ -105,7 +106,8 @@ func (e *Emulator) failToken(w http.ResponseWriter, rq *request, status int, cod
 
 // mintToken returns a JWT-shaped access token. Like an IMS token, its
 // payload carries created_at and expires_in in milliseconds as strings. Its
-// signature is random bytes: the emulator accepts a token by looking it up.
+// signature is random bytes, because the emulator accepts a token by looking
+// it up.
 func mintToken(clientID string, now time.Time, ttl time.Duration) string {
 	enc := base64.RawURLEncoding
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT"})
