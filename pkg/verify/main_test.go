@@ -155,7 +155,7 @@ func createDatabase(t *testing.T, name string, servers ...*dbtest.Server) {
 }
 
 // startNXDomainServer starts a DNS server on a loopback UDP port that
-// answers every query with NXDOMAIN (name does not exist), so that tests
+// responds to every query with NXDOMAIN (name does not exist), so that tests
 // exercise a real failed lookup without sending a query off the machine.
 func startNXDomainServer() (net.PacketConn, error) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

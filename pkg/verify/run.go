@@ -15,13 +15,13 @@ const DefaultParallelism = 8
 
 // Options configures [Run].
 type Options struct {
-	// Parallelism is the maximum number of checks at once; zero or
-	// negative means DefaultParallelism. The bound keeps a run over many
+	// Parallelism is the maximum number of checks at once. Zero or
+	// negative means [DefaultParallelism]. The bound keeps a run over many
 	// manifests that name the same server from opening a burst of
 	// connections to it.
 	Parallelism int
 
-	// Timeout bounds each check; zero or negative means DefaultTimeout.
+	// Timeout bounds each check. Zero or negative means [DefaultTimeout].
 	Timeout time.Duration
 }
 
@@ -29,7 +29,7 @@ type Options struct {
 // and returns one result per manifest, in manifest order. Manifests of
 // other sources get a Skipped result, and manifests whose params cannot
 // describe a connection an Invalid one. Once ctx is canceled, checks not
-// yet started get a Failed result saying so.
+// yet started get a Failed result stating so.
 func Run(ctx context.Context, manifests []*spec.Manifest, opts Options) []Result {
 	limit := opts.Parallelism
 	if limit <= 0 {

@@ -68,7 +68,7 @@ func TestNoSecretInOutput(t *testing.T) {
 	for _, target := range targets {
 		timeout := 5 * time.Second
 		if target.Port == silentPort {
-			timeout = 300 * time.Millisecond // the silent listener never answers
+			timeout = 300 * time.Millisecond // the silent listener never responds
 		}
 		r := Check(ctx, target, timeout)
 		outcomes[r.Outcome] = true
@@ -142,7 +142,7 @@ func TestRedact(t *testing.T) {
 // unique, so that a leak of any part shows in the output scan.
 const (
 	csUser            = "csusercanary42"
-	csLimitedUser     = "cslimitcanary42" // may hold one connection at a time
+	csLimitedUser     = "cslimitcanary42" // limited to one connection at a time
 	csDatabase        = "csdbcanary42"
 	csMissingDatabase = "csmissingcanary42"
 	csPassword        = "cs-Canary;$pw{x}}-5c2b"
@@ -356,10 +356,12 @@ func connStringManifestTarget(t *testing.T, path string, parts connStringParts) 
 	if err := tmpl.Execute(&manifestText, parts); err != nil {
 		t.Fatal(err)
 	}
+
 	file := filepath.Join(t.TempDir(), "mariadb-cs.yaml")
 	if err := os.WriteFile(file, manifestText.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+
 	env := map[string]string{
 		"CS_HOST":     parts.Host,
 		"CS_PORT":     parts.Port,
@@ -377,6 +379,7 @@ func connStringManifestTarget(t *testing.T, path string, parts connStringParts) 
 	if err != nil {
 		t.Fatalf("spec.Load: %v", err)
 	}
+
 	target, ok, err := TargetFromManifest(loaded.Manifests[0])
 	if !ok || err != nil {
 		t.Fatalf("TargetFromManifest = ok %v, error %v, want ok and no error", ok, err)
@@ -385,7 +388,7 @@ func connStringManifestTarget(t *testing.T, path string, parts connStringParts) 
 }
 
 // connStringParamsTarget returns the target of an API request's params
-// that hold a connection string of parts.
+// that contain a connection string of parts.
 func connStringParamsTarget(t *testing.T, parts connStringParts) Target {
 	t.Helper()
 	cs := fmt.Sprintf("Server=%s;Port=%s;Database=%s;UID=%s;PWD={%s};SslMode=%s",

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// sslMode is how a check uses TLS.
+// sslMode is the TLS mode of a check.
 type sslMode int
 
 const (
@@ -66,7 +66,7 @@ func tlsConfig(mode sslMode, host string, roots *x509.CertPool) (*tls.Config, bo
 		return &tls.Config{InsecureSkipVerify: true}, false
 	case sslVerifyCA:
 		// InsecureSkipVerify turns off the standard verification, which
-		// always checks the host name; verifyChain puts back the rest.
+		// always checks the host name, and verifyChain restores the rest.
 		return &tls.Config{InsecureSkipVerify: true, VerifyConnection: verifyChain(roots)}, false
 	case sslVerifyIdentity:
 		return &tls.Config{ServerName: host, RootCAs: roots}, false

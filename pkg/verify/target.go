@@ -36,8 +36,9 @@ type ParamError struct {
 
 func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
 
-// TargetFromParams builds a target from the auth params of a MySQL or MariaDB
-// connection, as an API request body holds them (basic auth or connection string).
+// TargetFromParams builds a target from the auth params of a MySQL or
+// MariaDB connection, as an API request body contains them (basic auth or
+// connection string).
 //
 // Params that contain "connectionString" are read as the connection string
 // form, with the keys Server, Port, Database, UID, PWD and SslMode, matched
@@ -49,7 +50,7 @@ func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
 // A connection string is one sensitive value, so results and logs show
 // none of its parts: the server, port, database, user and sslMode each
 // appear as "(sensitive: connectionString)". Basic-auth params given here
-// are shown as they are; [TargetFromManifest] hides the sensitive ones.
+// are shown as they are, while [TargetFromManifest] hides the sensitive ones.
 func TargetFromParams(authSpecName string, params map[string]string) (Target, error) {
 	var (
 		t   Target
@@ -126,8 +127,8 @@ func targetFromConnString(s string) (Target, error) {
 		Password: spec.NewSecret("PWD", password),
 		SSLMode:  mode,
 		// The connection string's "format": "password" covers all of it,
-		// literal keys too: a spec.Value does not record which keys of
-		// the string came from variables.
+		// literal keys too, because a spec.Value does not record which
+		// keys of the string came from variables.
 		shown: shownText{
 			host:     connStringMarker,
 			port:     connStringMarker,
@@ -138,7 +139,7 @@ func targetFromConnString(s string) (Target, error) {
 	}, nil
 }
 
-// parsePort reads a port; empty means the default. The error never quotes
+// parsePort reads a port. Empty means the default. The error never quotes
 // the text, which may sit inside a connection string.
 func parsePort(s string) (int, error) {
 	s = strings.TrimSpace(s)
@@ -203,7 +204,7 @@ func manifestError(m *spec.Manifest, param, msg string) error {
 	return &spec.Error{Pos: pos, Field: field, Msg: msg}
 }
 
-// shownText holds the redaction markers that output shows in place of
+// shownText contains the redaction markers that output shows in place of
 // target fields whose values are sensitive. An empty field means the value
 // itself is shown.
 type shownText struct {
@@ -285,8 +286,8 @@ func (t Target) port() int {
 //
 // All values are replaced in one pass, longest first, so that a value that
 // is part of another, such as a user name inside the password, leaves no
-// piece of the longer one behind. The sslMode is left alone: no such text
-// quotes it, and words like "true" would be replaced everywhere.
+// piece of the longer one behind. The sslMode is left alone, because no such
+// text quotes it, and words like "true" would be replaced everywhere.
 func (t Target) redact(s string) string {
 	type replacement struct{ value, marker string }
 	replacements := []replacement{{t.Password.Reveal(), t.Password.String()}}

@@ -29,7 +29,7 @@ const (
 	TLSFailed       Outcome = "tls-failed"       // handshake or certificate verification failed
 	Invalid         Outcome = "invalid"          // the params cannot describe a connection
 	Failed          Outcome = "failed"           // any other error, such as too many connections
-	Skipped         Outcome = "skipped"          // not a MySQL or MariaDB source; from Run only
+	Skipped         Outcome = "skipped"          // not a MySQL or MariaDB source, from Run only
 )
 
 // DefaultTimeout bounds a check when the caller gives no timeout.
@@ -60,8 +60,8 @@ type Result struct {
 	Outcome       Outcome
 	ServerVersion string // set when Reachable: product and version, such as "MariaDB 10.11.14"
 	TLSVersion    string // set when Reachable over TLS, such as "TLSv1.3"
-	Detail        string // what happened, starting with the outcome's words; never a secret
-	Hint          string // what to do next; empty when Reachable or Skipped
+	Detail        string // description of the outcome, starting with the outcome's words, never a secret
+	Hint          string // next step for the user, empty when Reachable or Skipped
 }
 
 // Failed reports whether r is a failure: any outcome but Reachable and
@@ -70,7 +70,7 @@ func (r Result) Failed() bool {
 	return r.Outcome != Reachable && r.Outcome != Skipped
 }
 
-// Check connects to t and classifies the outcome; timeout bounds the connect.
+// Check connects to t and classifies the outcome.
 //
 // The timeout (DefaultTimeout when zero or negative) bounds the whole
 // check: name lookup, TCP connect, TLS handshake, login and the version
@@ -149,7 +149,7 @@ func serverInfo(ctx context.Context, conn *sql.Conn) (version, tlsVersion string
 
 // productVersion turns VERSION() output, such as "10.11.14-MariaDB-0+deb12u1"
 // or "8.0.36", into "MariaDB 10.11.14" or "MySQL 8.0.36". MySQL builds and
-// forks that do not say MariaDB are all called MySQL.
+// forks that do not name MariaDB are all called MySQL.
 func productVersion(raw string) string {
 	product := "MySQL"
 	if strings.Contains(strings.ToLower(raw), "mariadb") {
