@@ -326,9 +326,9 @@ type interruptWatch struct {
 
 // watchInterrupts handles interrupts until release is called. Before the
 // apply starts (while waiting for the lock file or planning), an interrupt
-// cancels ctx. While applying, the first closes
-// stop, so that no new action starts and the lock file is written, and the
-// second cancels the requests in flight.
+// cancels ctx. While applying, the first interrupt closes stop, so that no
+// new action starts and the lock file is written, and the second cancels
+// the requests in flight.
 func watchInterrupts(e *env, stop chan struct{}, cancel context.CancelFunc) *interruptWatch {
 	w := &interruptWatch{done: make(chan struct{})}
 	if e.interrupts == nil {
@@ -370,7 +370,7 @@ func (w *interruptWatch) release() { w.released.Do(func() { close(w.done) }) }
 
 // loadManifests loads the manifests and prints their warnings. Invalid
 // manifests are printed one problem per line, and as annotations under
-// GitHub Actions; the error returned is then a [reportedError].
+// GitHub Actions. The error returned is then a [reportedError].
 func loadManifests(e *env, paths []string, opts spec.LoadOptions) (*spec.Result, error) {
 	res, err := spec.Load(paths, opts)
 	var list spec.ErrorList

@@ -148,7 +148,7 @@ func checkURL(s string) error {
 }
 
 // invalidURLProblem describes an invalid URL from source, a flag or a
-// variable, without the parts of the URL that may hold credentials.
+// variable, without the parts of the URL that may contain credentials.
 func invalidURLProblem(source, rawURL string, err error) string {
 	if shown := redactURL(rawURL); shown != "" {
 		return fmt.Sprintf("invalid %s %s: %v", source, shown, err)

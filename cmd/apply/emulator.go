@@ -33,9 +33,9 @@ const (
 )
 
 // emulatorIgnoreText is the .gitignore that keeps the emulator folder out
-// of git in any repository: its state file holds connection secrets, in
-// clear, from the variables of the runs.
-const emulatorIgnoreText = "# Written by apply --emulator: state.json holds connection secrets in clear.\n*\n"
+// of git in any repository, because its state file contains connection
+// secrets in clear, from the variables of the runs.
+const emulatorIgnoreText = "# Written by apply --emulator: state.json contains connection secrets in clear.\n*\n"
 
 // Settings of an --emulator run. The emulator's port changes on every run,
 // so the lock file records emulatorEndpoint instead of the URL.
@@ -66,8 +66,8 @@ func emulatorFlags(o *emulatorOptions) *flagSet {
 	f.add((*int64Value)(&o.seed), "<n>", "seed of the random fault injection, for reproducible runs (default 0)", "seed")
 	f.durationVar(&o.latency, 0, "<duration>", "latency added to every request (default 0)", "latency")
 	f.durationVar(&o.latencyJitter, 0, "<duration>", "random extra latency, up to this much (default 0)", "latency-jitter")
-	f.floatVar(&o.rateLimit, 0, "<n>", "requests per second before answering 429 Too Many Requests (default 0, no limit)", "rate-limit")
-	f.floatVar(&o.errorRate, 0, "<fraction>", "fraction of requests answered 500 or 503 before any effect, from 0 to 1 (default 0)", "error-rate")
+	f.floatVar(&o.rateLimit, 0, "<n>", "requests per second before responding with 429 Too Many Requests (default 0, no limit)", "rate-limit")
+	f.floatVar(&o.errorRate, 0, "<fraction>", "fraction of requests that fail with 500 or 503 before any effect, from 0 to 1 (default 0)", "error-rate")
 	f.floatVar(&o.lostResponseRate, 0, "<fraction>", "fraction of successful writes whose response is dropped, from 0 to 1 (default 0)", "lost-response-rate")
 	f.boolVar(&o.verbose, false, "log every request to stderr", "v", "verbose")
 	return f
@@ -117,8 +117,8 @@ func (o *emulatorOptions) validate() []string {
 	return problems
 }
 
-// checkLoopback accepts host:port addresses on loopback only: the emulator
-// speaks plain HTTP and accepts made-up credentials.
+// checkLoopback accepts host:port addresses on loopback only, because the
+// emulator speaks plain HTTP and accepts made-up credentials.
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -148,7 +148,7 @@ func runEmulator(ctx context.Context, e *env, args []string) error {
 	}
 
 	if o.state != "" {
-		// The state holds connection secrets, so a folder made for it is
+		// The state contains connection secrets, so a folder made for it is
 		// private to the user.
 		if err := os.MkdirAll(filepath.Dir(o.state), 0o700); err != nil {
 			return fmt.Errorf("emulator: create the folder of --state %s: %w", o.state, err)
@@ -200,7 +200,7 @@ type emulatorServer struct {
 }
 
 // startEmulator starts an emulator on addr, which must be a loopback
-// address; port 0 picks a free port. It returns once the emulator listens.
+// address. Port 0 picks a free port. It returns once the emulator listens.
 func startEmulator(ctx context.Context, addr string, opts emulator.Options) (*emulatorServer, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &emulatorServer{cancel: cancel, done: make(chan error, 1)}

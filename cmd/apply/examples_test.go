@@ -336,7 +336,7 @@ func TestWorkflowCommitStep(t *testing.T) {
 			writeAndCommit(t, other, "apply.lock.json", "{\"version\": 1}\n")
 			git(t, other, "push", "-q", "origin", "HEAD:main")
 
-			// The job checks out main and the apply writes new ids; then
+			// The job checks out main and the apply writes new ids. Then
 			// another push reaches main.
 			job := filepath.Join(root, "job")
 			git(t, root, "clone", "-q", origin, job)

@@ -9,7 +9,7 @@ import (
 // Exit statuses. Keep in sync with the help text of the apply command and
 // with the README's exit code table.
 const (
-	exitOK      = 0 // success; with --detailed-exitcode, no changes pending
+	exitOK      = 0 // success, and with --detailed-exitcode no changes pending
 	exitError   = 1 // any failure, including a partial apply and invalid manifests
 	exitUsage   = 2 // the command line is invalid
 	exitChanges = 3 // --dry-run --detailed-exitcode: the plan has changes
@@ -42,7 +42,7 @@ func (e *reportedError) Is(target error) bool { return target == errShown }
 
 // usageError is every problem found on one command line.
 type usageError struct {
-	command  string   // subcommand, such as "validate"; "" for apply itself
+	command  string   // subcommand, such as "validate", or "" for apply itself
 	problems []string // one per invalid or missing flag or argument
 }
 

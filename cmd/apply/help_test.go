@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestCLIReferenceIsCurrent checks that docs/cli.md holds the help of
+// TestCLIReferenceIsCurrent checks that docs/cli.md contains the help of
 // every command as the binary prints it. Run with UPDATE_GOLDEN=1 to
 // rewrite the file.
 func TestCLIReferenceIsCurrent(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"github.com/apply-cli/apply/pkg/apply"
 )
 
-// resultWriter writes the result of a run in every form the flags ask
-// for: one on stdout, others to files, and the Markdown form to the GitHub
+// resultWriter writes the result of a run in every form the flags request:
+// one on stdout, others to files, and the Markdown form to the GitHub
 // Actions job summary.
 type resultWriter struct {
 	e      *env
@@ -49,7 +49,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // writePlanFirst writes the text plan to stdout before an apply starts.
-// The other forms hold the results too, so they wait for the end.
+// The other forms contain the results too, so they wait for the end.
 func (w *resultWriter) writePlanFirst(p *apply.Plan) error {
 	if w.format != apply.FormatText {
 		return nil

@@ -53,6 +53,7 @@ func (p *progress) event(ev apply.Event) {
 	if ev.Kind != apply.EventFinished || ev.Result == nil {
 		return
 	}
+
 	res := *ev.Result
 	if res.Status == apply.StatusUnchanged || res.Status == apply.StatusSkipped {
 		return
@@ -65,6 +66,8 @@ func (p *progress) event(ev apply.Event) {
 		fmt.Fprintln(p.e.stderr, line)
 		return
 	}
+
+	// On a terminal, an apply of several actions shows a bar after barDelay.
 	if p.bar == nil && time.Since(p.started) >= barDelay && p.total > 1 {
 		p.bar = progressbar.NewOptions(p.total,
 			progressbar.OptionSetWriter(p.e.stderr),
@@ -75,6 +78,7 @@ func (p *progress) event(ev apply.Event) {
 		)
 		_ = p.bar.Set(p.done - 1)
 	}
+
 	if res.Status == apply.StatusFailed || p.bar == nil {
 		if p.bar != nil {
 			_ = p.bar.Clear()

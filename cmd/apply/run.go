@@ -21,7 +21,8 @@ type env struct {
 	stderr    io.Writer
 	lookupEnv lookupEnvFunc
 
-	// interrupts delivers SIGINT and SIGTERM; nil in tests that send none.
+	// interrupts delivers SIGINT and SIGTERM. It is nil in tests that send
+	// none.
 	interrupts <-chan os.Signal
 }
 
@@ -57,7 +58,7 @@ func findCommand(name string) *command {
 }
 
 // run runs the command line args and returns the exit status. main calls
-// it with the process's streams and environment; tests call it directly.
+// it with the process's streams and environment, and tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv lookupEnvFunc) int {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
@@ -89,13 +90,13 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 	}
 	if len(args) == 0 && cmd.name == "apply" {
 		// A bare "apply" is a request for help, not an attempt to apply
-		// nothing; the usage goes to stderr and the exit status is 2.
+		// nothing, so the usage goes to stderr and the exit status is 2.
 		printUsage(e.stderr)
 		return errUsageShown
 	}
 	if cmd.name != "apply" && cmd.name != "emulator" && e.interrupts != nil {
-		// The apply and emulator commands handle interrupts themselves;
-		// the others stop at the first one.
+		// The apply and emulator commands handle interrupts themselves,
+		// and the others stop at the first one.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()

@@ -440,8 +440,8 @@ auth:
 }
 
 // TestApplySecondInterrupt interrupts an apply twice while requests are in
-// flight: the second interrupt cancels them, and the result line still
-// says that the run was interrupted, as the README states.
+// flight. The second interrupt cancels them, and the result line still
+// reports that the run was interrupted, as the README states.
 func TestApplySecondInterrupt(t *testing.T) {
 	emu, err := emulator.New(emulator.Options{Latency: 300 * time.Millisecond})
 	if err != nil {
@@ -575,8 +575,8 @@ auth:
 		return out.String(), errOut.String()
 	}
 
-	// A first run records "first"; then "second" is marked pending as a
-	// run leaves it that was killed right after sending its create.
+	// A first run records "first". Then "second" is marked pending, as a
+	// run that was killed right after sending its create leaves it.
 	writeManifest("first")
 	runApply()
 	lock, err := os.ReadFile(lockPath)
@@ -625,9 +625,9 @@ auth:
 }
 
 // TestVerboseRunRestoresDefaultLogger runs commands that make their -v
-// logger the default slog logger, which pkg/verify logs through, and
-// checks that the default logger and the log package write where they
-// did before once the run ends: tests run many commands in one process.
+// logger the default slog logger, which pkg/verify logs through. It checks
+// that the default logger and the log package write where they did before
+// once the run ends, because tests run many commands in one process.
 func TestVerboseRunRestoresDefaultLogger(t *testing.T) {
 	emu, err := emulator.New(emulator.Options{})
 	if err != nil {

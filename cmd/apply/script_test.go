@@ -26,10 +26,10 @@ import (
 	"github.com/apply-cli/apply/pkg/flowservice/emulator"
 )
 
-// canary is the secret that scripts plant in manifests through $CANARY;
-// no output, log, plan or lock file may contain canaryMark, its distinctive
+// canary is the secret that scripts plant in manifests through $CANARY.
+// No output, log, plan or lock file may contain canaryMark, its distinctive
 // part. Its ";", "$", "{" and "}" test that quoting never splits it.
-// $CANARY_BRACED holds it with "}" doubled, as a connection string value
+// $CANARY_BRACED contains it with "}" doubled, as a connection string value
 // inside braces needs.
 const (
 	canary       = "Canary-Secr3t;$x{y}-91f2"
@@ -245,8 +245,9 @@ func cmdEmulatorStats(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdNoCanary fails if any file under the given directories (default the
 // work directory), or the last command's stdout or stderr, contains the
-// canary secret. The emulator's own state file is left out: it is the
-// emulated service's storage, which holds connection secrets by design.
+// canary secret. The emulator's own state file is left out, because it is
+// the emulated service's storage, which contains connection secrets by
+// design.
 func cmdNoCanary(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! no-canary")

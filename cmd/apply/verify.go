@@ -107,7 +107,7 @@ func verifyManifests(ctx context.Context, e *env, manifests []*spec.Manifest, pa
 }
 
 // checkSources checks every MySQL and MariaDB source and writes one line
-// per manifest to out; other sources get a "skipped" line. When any
+// per manifest to out. Other sources get a "skipped" line. When any
 // source fails, it returns a [reportedError] with the failed lines.
 func checkSources(ctx context.Context, e *env, out io.Writer, manifests []*spec.Manifest, parallelism int, timeout time.Duration) error {
 	results := verify.Run(ctx, manifests, verify.Options{Parallelism: parallelism, Timeout: timeout})
