@@ -1,7 +1,8 @@
 // Package schemas embeds the JSON Schemas that apply validates against: the
-// manifest schema, which editors can use too, and the connection specs of the
-// Flow Service sources that apply knows offline. The emulator serves the same
-// connection specs, so offline validation and the emulator cannot disagree.
+// manifest schema, which editors can use too, and the connection specs of
+// the Flow Service sources that apply supports offline. The emulator serves
+// the same connection specs, so offline validation and the emulator cannot
+// disagree.
 package schemas
 
 import (
@@ -14,8 +15,8 @@ import (
 //go:embed manifest.schema.json connectionspecs/*.json
 var files embed.FS
 
-// ManifestSchemaName is the file name of the manifest schema, also used as its
-// resource URL when compiling it.
+// ManifestSchemaName is the file name of the manifest schema in this
+// package.
 const ManifestSchemaName = "manifest.schema.json"
 
 // Manifest returns the JSON Schema of a manifest document.

@@ -2,7 +2,7 @@
 //
 // Each [Server] is a real mariadbd (or mysqld) process with its own data
 // folder, socket and pid file in a temporary folder, listening on a free
-// port on 127.0.0.1 only. Accounts use real password authentication; the
+// port on 127.0.0.1 only. Accounts use real password authentication. The
 // root account has no password and is reached over the server's own unix
 // socket, which is how [Server.Exec] creates users and databases. With TLS
 // enabled the server presents a certificate for 127.0.0.1 signed by a CA

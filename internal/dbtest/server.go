@@ -44,8 +44,8 @@ type Server struct {
 	Port    int
 	Version string // as SELECT VERSION() returns it, such as "10.11.14-MariaDB-0+deb12u1"
 
-	// RootCAs verifies the server certificate; CAPEM is the same CA in PEM
-	// form. Both are nil when TLS is off.
+	// RootCAs verifies the server certificate, and CAPEM is the same CA in
+	// PEM form. Both are nil when TLS is off.
 	RootCAs *x509.CertPool
 	CAPEM   []byte
 
@@ -58,7 +58,7 @@ type Server struct {
 
 // Start creates a data folder in a new temporary folder, starts a server on
 // a free port of 127.0.0.1 and waits until it accepts connections. On error
-// nothing is left running and the folder is removed; the error includes the
+// nothing is left running and the folder is removed. The error includes the
 // end of the server's log when the server itself failed.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	bins, err := findBinaries()
