@@ -300,8 +300,8 @@ func paramLocator(m *Manifest) locateFunc {
 // declare a param an integer, a number or a boolean, so text written in that
 // JSON form, such as 3306 or true, is converted for validation.
 //
-// NOTE: the API's handling of such a param is not documented; apply still
-// sends the text as a string.
+// NOTE: the API's handling of such a param is not documented, and apply
+// still sends the text as a string.
 func typedValue(text string, types []string) any {
 	if len(types) == 0 || slices.Contains(types, "string") {
 		return text
