@@ -309,7 +309,7 @@ func TestSecretChangesWithoutKey(t *testing.T) {
 		t.Errorf("changes with --update-secrets = %+v, want one sensitive change of unknown value", c)
 	}
 
-	// With a key, --update-secrets records the HMAC; a later run with
+	// With a key, --update-secrets records the HMAC. A later run with
 	// another key reports that it cannot compare.
 	cfg = env.config()
 	cfg.UpdateSecrets = true
@@ -827,7 +827,7 @@ func TestInterruptedReplaceIsCompleted(t *testing.T) {
 func TestEventsAndFailures(t *testing.T) {
 	env := newTestEnv(t, emulator.Options{})
 	ms := threeManifests(env)
-	// An auth spec the emulator does not know makes one create fail; its
+	// An auth spec the emulator does not know makes one create fail. Its
 	// password is the canary, which the error must not show.
 	manifests := ms.load(t)
 	for _, m := range manifests {

@@ -50,7 +50,7 @@ func (x *executor) markPending(actions []int) bool {
 // restore puts back the lock entry that the step started from, or drops
 // the step's pending entry if it started from none. It undoes markPending
 // for a create that was never sent or that the service rejected. The
-// session's lock still holds the entries as the run started, since Apply
+// session's lock still contains the entries as the run started, since Apply
 // replaces it only at its end.
 func (x *executor) restore(st *step) {
 	x.mu.Lock()
@@ -91,7 +91,7 @@ func (x *executor) put(st *step, e *lockEntry) {
 	x.claimed[e.ID] = true
 }
 
-// entryAfter returns the lock entry of a step that succeeded, leaving
+// entryAfter returns the lock entry of a step that succeeded, leaving the
 // connection id to the caller.
 func (x *executor) entryAfter(st *step, id string) *lockEntry {
 	m := st.manifest

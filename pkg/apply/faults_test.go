@@ -16,7 +16,7 @@ func TestFaultsCreateEachConnectionOnce(t *testing.T) {
 	ms := manyManifests(env, 60)
 	manifests := ms.load(t)
 
-	// A create may still fail after the client's retries; the next run
+	// A create may still fail after the client's retries, and the next run
 	// must then finish the job.
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {

@@ -56,7 +56,7 @@ func TestStopFinishesRunningActions(t *testing.T) {
 		counts[res.Status]++
 	}
 	// The action that finished first and the one running beside it
-	// complete; nothing else starts.
+	// complete, and nothing else starts.
 	want := map[Status]int{StatusApplied: 2, StatusNotStarted: 10}
 	if counts[StatusApplied] != want[StatusApplied] || counts[StatusNotStarted] != want[StatusNotStarted] {
 		t.Errorf("statuses = %v, want %v", counts, want)
