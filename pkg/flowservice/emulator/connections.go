@@ -243,7 +243,7 @@ func (e *Emulator) createConnection(w http.ResponseWriter, r *http.Request, rq *
 		return
 	}
 	// NOTE: the OpenAPI file documents a Location header without an
-	// example; the full path of the new connection is a guess.
+	// example, so the full path of the new connection is a guess.
 	w.Header().Set("Location", BasePath+"/connections/"+c.ID)
 	writeJSON(w, http.StatusCreated, refResponse{ID: c.ID, Etag: c.Etag})
 }
