@@ -26,7 +26,7 @@ func TestWorkflowExampleCommandsParse(t *testing.T) {
 		t.Fatalf("found %d apply command lines in %s, want the plan and apply steps:\n%q", len(lines), path, lines)
 	}
 
-	// The plan step passes its mode flags through a shell array; both
+	// The plan step passes its mode flags through a shell array, and both
 	// values it can take are checked.
 	modes := []string{"--refresh=true", "--refresh=false --allow-unresolved"}
 	for _, line := range lines {

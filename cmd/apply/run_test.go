@@ -494,7 +494,7 @@ auth:
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// The first interrupt lets the running creates finish; the second,
+	// The first interrupt lets the running creates finish. The second,
 	// sent while they wait on the emulator's latency, cancels them.
 	interrupts <- syscall.SIGINT
 	for !strings.Contains(stderr.String(), "interrupt again to cancel") {

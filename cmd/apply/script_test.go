@@ -61,7 +61,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("REPO", repoRoot)
 			env.Setenv("CANARY", canary)
 			env.Setenv("CANARY_BRACED", canaryBraced)
-			// The scripts set what they need; nothing leaks in from the
+			// The scripts set what they need, so nothing leaks in from the
 			// machine that runs the tests.
 			for _, name := range []string{"GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "APPLY_LOCK_KEY"} {
 				env.Setenv(name, "")
