@@ -932,7 +932,7 @@ func TestContractLostResponses(t *testing.T) {
 	}
 
 	// Patches: a replay after a lost success fails with 412 and reports an
-	// unknown outcome; reading the connection shows the change applied.
+	// unknown outcome, and reading the connection shows the change applied.
 	conns, err := c.ListConnections(ctx, flowservice.ListOptions{})
 	if err != nil {
 		t.Fatalf("ListConnections: %v", err)

@@ -122,7 +122,7 @@ func (e *Error) Is(target error) bool {
 // API gateway sends error_code and message. Some Platform services
 // use an RFC 7807 detail field instead.
 //
-// NOTE: the IMS error body is not documented; error and error_description
+// NOTE: the IMS error body is not documented. error and error_description
 // are the OAuth 2.0 standard fields.
 type errorBody struct {
 	Type   string `json:"type"`

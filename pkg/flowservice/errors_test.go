@@ -18,7 +18,7 @@ func TestErrorBodies(t *testing.T) {
 		name          string
 		fixture       string
 		status        int
-		requestHeader string // x-request-id response header; empty sends none
+		requestHeader string // x-request-id response header, none when empty
 		want          flowservice.Error
 		wantText      string
 		sentinels     []error

@@ -70,7 +70,7 @@ func (fs *fakeServer) requests() []seenRequest {
 	return append([]seenRequest(nil), fs.seen...)
 }
 
-// newClient returns a client for url with fast backoff; edit changes the
+// newClient returns a client for url with fast backoff. edit changes the
 // configuration before the client is built.
 func newClient(t *testing.T, url string, edit ...func(*flowservice.Config)) *flowservice.Client {
 	t.Helper()

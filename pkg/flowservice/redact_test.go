@@ -213,7 +213,7 @@ func writeJSONDetail(w http.ResponseWriter, detail string, escapeHTML bool) {
 // TestSensitiveParamsDecideWithholding sends a create and a patch whose
 // params include a port shorter than four characters, to a server that
 // echoes the request in its error. Only a short secret makes the client
-// withhold the server's message; nil Sensitive treats every param as one.
+// withhold the server's message, and nil Sensitive treats every param as one.
 func TestSensitiveParamsDecideWithholding(t *testing.T) {
 	const longSecret = "Canary-Pw-f7Qz-long"
 	tests := []struct {

@@ -237,7 +237,7 @@ func TestGetRetriesDroppedResponse(t *testing.T) {
 }
 
 func TestPatchReplayAfterDropIsOutcomeUnknown(t *testing.T) {
-	// The first attempt is applied but its response is lost; the retry
+	// The first attempt is applied but its response is lost, so the retry
 	// then carries a stale If-Match.
 	srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n == 1 {
