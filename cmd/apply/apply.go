@@ -175,7 +175,11 @@ func runApply(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	problems = append(problems, o.validate(f)...)
-	problems = append(problems, checkOutputFiles(o.outputFiles)...)
+	// The overwrite check runs first, because checkOutputFiles opens, and
+	// so may create, each output file that passes it.
+	targetProblems, writable := checkOutputTargets(o)
+	problems = append(problems, targetProblems...)
+	problems = append(problems, checkOutputFiles(writable)...)
 	if len(problems) > 0 {
 		return &usageError{command: "apply", problems: problems}
 	}
