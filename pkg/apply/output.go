@@ -170,11 +170,14 @@ func (g group) heading() string {
 }
 
 // actionDetails returns the lines shown under an action: why it is
-// skipped or failed to plan, a note for the reviewer and the changed fields.
+// skipped or failed to plan, a warning, a note for the reviewer and the changed fields.
 func actionDetails(a Action) []string {
 	var lines []string
 	if a.Error != "" {
 		lines = append(lines, "error: "+printable(a.Error))
+	}
+	if a.Warning != "" {
+		lines = append(lines, "warning: "+printable(a.Warning))
 	}
 	if a.Skipped != "" {
 		lines = append(lines, "skipped: "+printable(a.Skipped))

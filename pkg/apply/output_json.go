@@ -48,6 +48,7 @@ type jsonAction struct {
 	Line    int          `json:"line,omitempty"`
 	Skipped string       `json:"skipped,omitempty"`
 	Note    string       `json:"note,omitempty"`
+	Warning string       `json:"warning,omitempty"`
 	Error   string       `json:"error,omitempty"`
 	Changes []jsonChange `json:"changes"`
 }
@@ -167,6 +168,7 @@ func newJSONAction(a Action) jsonAction {
 		Line:    a.Line,
 		Skipped: a.Skipped,
 		Note:    a.Note,
+		Warning: a.Warning,
 		Error:   a.Error,
 		Changes: make([]jsonChange, 0, len(a.Changes)),
 	}

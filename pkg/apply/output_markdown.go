@@ -168,8 +168,13 @@ func markdownGroups(groups []group, limit int, details bool) string {
 				for _, line := range actionDetails(a) {
 					fmt.Fprintf(&body, "    %s\n", line)
 				}
-			} else if a.Error != "" {
-				fmt.Fprintf(&body, "    error: %s\n", printable(a.Error))
+			} else {
+				if a.Error != "" {
+					fmt.Fprintf(&body, "    error: %s\n", printable(a.Error))
+				}
+				if a.Warning != "" {
+					fmt.Fprintf(&body, "    warning: %s\n", printable(a.Warning))
+				}
 			}
 		}
 

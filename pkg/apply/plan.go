@@ -37,6 +37,11 @@ type Action struct {
 	// interrupted create" or "connection no longer exists remotely".
 	Note string
 
+	// Warning is a risk of this action that a reviewer must weigh before
+	// applying, such as a create that makes a second connection with a name
+	// already in use. Unlike Error, it does not stop the apply.
+	Warning string
+
 	// Error is a problem found while planning, such as two remote
 	// connections matching one manifest. A plan with any Error cannot be
 	// applied.

@@ -246,7 +246,52 @@ func (pl *planner) planManifest(m *spec.Manifest) Action {
 		pl.planRecorded(&a, e)
 	}
 	pl.checkUnresolved(&a)
+	pl.checkRenamedFrom(&a, e)
+	pl.checkNameClash(&a)
 	return a
+}
+
+// checkRenamedFrom warns when m's renamedFrom matches no lock entry and the
+// action creates a connection, which most often means a typo in renamedFrom.
+func (pl *planner) checkRenamedFrom(a *Action, e *lockEntry) {
+	m := a.step.manifest
+	if m.RenamedFrom == "" || e != nil || !a.step.create {
+		return
+	}
+	w := fmt.Sprintf("renamedFrom %q matches no lock entry", m.RenamedFrom)
+	if pl.rs != nil {
+		w += " and no remote connection"
+	}
+	a.Warning = joinNotes(a.Warning, w+"; this plans a create, not a rename")
+}
+
+// checkNameClash warns when a create or a rename gives a connection a name
+// that another connection, recorded under no lock entry, already has. The
+// service allows two connections with one name, but the next run finds
+// them by name, and people mix them up.
+func (pl *planner) checkNameClash(a *Action) {
+	if pl.rs == nil || a.Error != "" {
+		return
+	}
+	var verb string
+	switch {
+	case a.step.create && a.Kind != Replace:
+		verb = "apply creates a second one"
+	case a.Kind == Rename:
+		verb = "the rename gives a second connection that name"
+	default:
+		return
+	}
+	clashes := pl.rs.nameClashes(a.Name, a.ID, pl.claimed)
+	if len(clashes) == 0 {
+		return
+	}
+	described := make([]string, len(clashes))
+	for i, c := range clashes {
+		described[i] = "connection spec " + specLabel(c.ConnectionSpec.ID) + ", id " + c.ID
+	}
+	a.Warning = joinNotes(a.Warning, fmt.Sprintf("a connection named %q already exists with %s; %s. Rename the manifest or delete the other connection",
+		a.Name, strings.Join(described, ", and with "), verb))
 }
 
 // planNew plans a manifest that has no lock entry: adopt the one remote

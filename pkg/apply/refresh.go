@@ -74,7 +74,55 @@ func (s *Session) refresh(ctx context.Context, manifests []*spec.Manifest) (*rem
 	if err := s.readByID(ctx, rs, missing); err != nil {
 		return nil, err
 	}
+	if err := s.readNameClashes(ctx, rs, manifests); err != nil {
+		return nil, err
+	}
 	return rs, nil
+}
+
+// nameBatchSize is the number of names that one listing filters by in
+// readNameClashes, which keeps the request URL short.
+const nameBatchSize = 50
+
+// readNameClashes adds to rs the connections of any connection spec that
+// carry the name of a manifest without a lock entry under that name, so the
+// planner can warn when a create or a rename would make a second
+// connection with a name already in use. The listing by connection spec
+// misses the connections of other specs.
+func (s *Session) readNameClashes(ctx context.Context, rs *remoteState, manifests []*spec.Manifest) error {
+	var plain []string
+	for _, m := range manifests {
+		if e := s.lock.Entries[m.Name]; e != nil && !e.Pending {
+			continue
+		}
+		if strings.ContainsAny(m.Name, "\"\\,=<>!") {
+			// NOTE: the filter grammar is not documented for such names,
+			// so each is looked up on its own, which lists every connection.
+			conns, err := s.cfg.Client.FindConnectionsByName(ctx, m.Name)
+			if err != nil {
+				return fmt.Errorf("read remote connections named %q: %w", m.Name, err)
+			}
+			for i := range conns {
+				rs.add(&conns[i])
+			}
+			continue
+		}
+		plain = append(plain, `"`+m.Name+`"`)
+	}
+	for start := 0; start < len(plain); start += nameBatchSize {
+		batch := plain[start:min(start+nameBatchSize, len(plain))]
+		conns, err := s.cfg.Client.ListConnections(ctx, flowservice.ListOptions{
+			Properties: []string{"name==" + strings.Join(batch, ",")},
+			Limit:      listPageSize,
+		})
+		if err != nil {
+			return fmt.Errorf("read remote connections by name: %w", err)
+		}
+		for i := range conns {
+			rs.add(&conns[i])
+		}
+	}
+	return nil
 }
 
 // readByID reads the connections with the given ids concurrently, adding
@@ -108,6 +156,19 @@ func (rs *remoteState) add(c *flowservice.Connection) {
 	}
 	rs.byID[c.ID] = c
 	rs.byName[c.Name] = append(rs.byName[c.Name], c)
+}
+
+// nameClashes returns the connections named name whose id is neither
+// except nor claimed, sorted by id.
+func (rs *remoteState) nameClashes(name, except string, claimed map[string]bool) []*flowservice.Connection {
+	var found []*flowservice.Connection
+	for _, c := range rs.byName[name] {
+		if c.ID != except && !claimed[c.ID] {
+			found = append(found, c)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].ID < found[j].ID })
+	return found
 }
 
 // matches returns the connections named name with connection spec specID,

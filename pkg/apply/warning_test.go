@@ -1,0 +1,139 @@
+package apply
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apply-cli/apply/pkg/flowservice/emulator"
+)
+
+// createUnmanaged creates a connection that the test's lock file does not
+// record, by applying ms with a lock file of its own, and returns its id.
+func (env *testEnv) createUnmanaged(t *testing.T, ms *manifestSet, name string) string {
+	t.Helper()
+	cfg := env.config()
+	cfg.LockPath = filepath.Join(t.TempDir(), "other.lock.json")
+	env.mustApply(t, cfg, ms.load(t))
+	for _, c := range env.remote(t) {
+		if c.Name == name {
+			return c.ID
+		}
+	}
+	t.Fatalf("no remote connection named %q after apply", name)
+	return ""
+}
+
+func TestPlanWarnsOfNameClash(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	other := newManifestSet(env.dir)
+	other.mysql("c9", "", "pw")
+	other.withSpec("c9", mariadbSpecID)
+	otherID := env.createUnmanaged(t, other, "c9")
+
+	ms := newManifestSet(env.dir)
+	ms.mysql("c9", "", "pw")
+	p := env.dryRun(t, ms, nil)
+	assertKinds(t, p, "c9:create")
+	w := action(t, p, "c9").Warning
+	for _, want := range []string{`a connection named "c9" already exists`, mariadbSpecID + " (maria-db)", "id " + otherID, "creates a second one"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warning %q does not contain %q", w, want)
+		}
+	}
+}
+
+func TestPlanWarnsOfRenameOntoUsedName(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	other := newManifestSet(env.dir)
+	other.mysql("orders-eu", "", "pw")
+	otherID := env.createUnmanaged(t, other, "orders-eu")
+
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "", "pw")
+	env.mustApply(t, env.config(), ms.load(t))
+	ms.remove("orders")
+	ms.mysql("orders-eu", "", "pw", "renamedFrom: orders")
+	p := env.dryRun(t, ms, nil)
+	assertKinds(t, p, "orders-eu:rename")
+	w := action(t, p, "orders-eu").Warning
+	for _, want := range []string{`a connection named "orders-eu" already exists`, "id " + otherID, "rename"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warning %q does not contain %q", w, want)
+		}
+	}
+}
+
+func TestPlanNoWarningWithoutClash(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "", "pw")
+	ms.mysql("sales", "", "pw")
+	env.mustApply(t, env.config(), ms.load(t))
+	ms.remove("orders")
+	ms.mysql("orders-eu", "", "pw", "renamedFrom: orders")
+	ms.mysql("billing", "", "pw")
+	p := env.dryRun(t, ms, nil)
+	for _, a := range p.Actions {
+		if a.Warning != "" {
+			t.Errorf("%s %s: unexpected warning %q", a.Kind, a.Name, a.Warning)
+		}
+	}
+}
+
+func TestPlanWarnsOfUnmatchedRenamedFrom(t *testing.T) {
+	tests := []struct {
+		name    string
+		refresh bool
+		want    string
+	}{
+		{"online", true, `renamedFrom "newer-nme" matches no lock entry and no remote connection; this plans a create, not a rename`},
+		{"offline", false, `renamedFrom "newer-nme" matches no lock entry; this plans a create, not a rename`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t, emulator.Options{})
+			ms := newManifestSet(env.dir)
+			ms.mysql("newer-name", "", "pw")
+			env.mustApply(t, env.config(), ms.load(t))
+			ms.remove("newer-name")
+			ms.mysql("newest-name", "", "pw", "renamedFrom: newer-nme")
+			p := env.dryRun(t, ms, func(c *Config) { c.Refresh = tt.refresh })
+			if got := action(t, p, "newest-name").Warning; got != tt.want {
+				t.Errorf("warning = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestActionWarningInOutputs(t *testing.T) {
+	// The long note makes the compact Markdown leave out the details.
+	p := &Plan{Refreshed: true, Actions: []Action{{
+		Kind: Create, Name: "c9", Note: strings.Repeat("n", 2000),
+		Warning: "a connection named \"c9\" already exists",
+	}}}
+	var text, js strings.Builder
+	if err := WriteText(&text, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, p, JSONOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{
+		"text":     text.String(),
+		"json":     js.String(),
+		"markdown": RenderMarkdown(p, MarkdownOptions{}),
+		"compact":  RenderMarkdown(p, MarkdownOptions{MaxSize: 1000}),
+	}
+	wants := map[string]string{
+		"text":     `warning: a connection named "c9" already exists`,
+		"json":     `"warning": "a connection named \"c9\" already exists"`,
+		"markdown": `warning: a connection named "c9" already exists`,
+		"compact":  `warning: a connection named "c9" already exists`,
+	}
+	for form, out := range outputs {
+		if !strings.Contains(out, wants[form]) {
+			t.Errorf("%s output lacks %q:\n%s", form, wants[form], out)
+		}
+	}
+}
