@@ -90,6 +90,11 @@ manifests; 2 invalid command line; 3 changes pending (only with
 
 The result (the plan and the summary, or the JSON or Markdown document)
 is written to stdout; progress, warnings, logs and errors go to stderr.
+A run that fails before it has a plan writes its errors to every
+--output-file and the job summary instead, and with -o json to stdout
+too. The JSON form is then a failure document with no summary and no
+actions: {"formatVersion": 1, "dryRun": <bool>, "error": true,
+"errors": [<one line per error>]}.
 
 Examples:
   # Try it against the built-in emulator, with no account:
@@ -189,9 +194,10 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	out := newResultWriter(e, o)
 	err := applyManifests(ctx, e, o, out)
 	if err != nil && !out.written && !errors.Is(err, errChangesPending) {
-		// The run stopped before it had a plan to show. The Markdown
-		// and text files get the errors instead, so that a pull-request
-		// comment built from them explains why there is no plan.
+		// The run stopped before it had a plan to show. Every output
+		// gets the errors instead, so that a pull-request comment built
+		// from one explains why there is no plan, and no file is left
+		// with the result of an earlier run.
 		if werr := out.writeFailure(err); werr != nil {
 			fmt.Fprintf(e.stderr, "apply: %v\n", werr)
 		}

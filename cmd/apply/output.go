@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -109,14 +110,23 @@ func writeReportLine(out io.Writer, r *apply.Report) error {
 
 // writeFailure writes the errors that stopped a run before it had a
 // result: as Markdown to every Markdown --output-file and to the job
-// summary, and as plain lines to every text --output-file. JSON files are
-// not written, because the JSON document describes a plan. stdout gets
-// nothing, because stderr already carries the errors.
+// summary, as plain lines to every text --output-file, and as a JSON
+// failure document (see [writeFailureJSON]) to every JSON --output-file
+// and to stdout with -o json. Text and Markdown stdout get nothing,
+// because stderr already carries the errors.
 func (w *resultWriter) writeFailure(runErr error) error {
 	lines := failureLines(runErr)
-	var md bytes.Buffer
+	var md, doc bytes.Buffer
 	writeFailureMarkdown(&md, markdownTitle(w.dryRun), w.dryRun, lines)
+	if err := writeFailureJSON(&doc, w.dryRun, lines); err != nil {
+		return err
+	}
 
+	if w.format == apply.FormatJSON {
+		if _, err := w.e.stdout.Write(doc.Bytes()); err != nil {
+			return fmt.Errorf("write failure document: %w", err)
+		}
+	}
 	for _, f := range w.files {
 		var data []byte
 		switch f.format {
@@ -124,6 +134,8 @@ func (w *resultWriter) writeFailure(runErr error) error {
 			data = md.Bytes()
 		case apply.FormatText:
 			data = []byte(strings.Join(lines, "\n") + "\n")
+		case apply.FormatJSON:
+			data = doc.Bytes()
 		default:
 			continue
 		}
@@ -132,6 +144,35 @@ func (w *resultWriter) writeFailure(runErr error) error {
 		}
 	}
 	return appendStepSummaryText(w.e, md.Bytes())
+}
+
+// failureDocument is the JSON document of a run that stopped before it had
+// a plan. It shares formatVersion, dryRun and errors with the plan document
+// that apply.WriteJSON writes, and "error": true tells the two apart. It
+// has no summary and no actions, so that no reader mistakes it for an
+// empty plan.
+type failureDocument struct {
+	FormatVersion int      `json:"formatVersion"`
+	DryRun        bool     `json:"dryRun"`
+	Error         bool     `json:"error"`
+	Errors        []string `json:"errors"`
+}
+
+// writeFailureJSON writes the failure document, one error line per
+// element, without the indentation of continuation lines.
+func writeFailureJSON(out io.Writer, dryRun bool, lines []string) error {
+	doc := failureDocument{FormatVersion: apply.JSONFormatVersion, DryRun: dryRun, Error: true, Errors: []string{}}
+	for _, line := range lines {
+		if line = strings.TrimSpace(line); line != "" {
+			doc.Errors = append(doc.Errors, line)
+		}
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write failure document: %w", err)
+	}
+	return nil
 }
 
 // Bounds of the error list in a failure document, which must stay well
