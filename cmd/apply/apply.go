@@ -275,6 +275,11 @@ func applyManifests(ctx context.Context, e *env, o *applyOptions, out *resultWri
 	for _, w := range plan.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
+	annotatePlan(e, plan)
+	// The manifest warnings were printed and annotated while loading.
+	// They join the rendered plan here, so that a pull-request comment
+	// built from the Markdown shows them too.
+	plan.Warnings = append(manifestWarnings(loaded), plan.Warnings...)
 	if o.dryRun || planErr != nil {
 		if err := out.write(plan, nil); err != nil {
 			return err
@@ -410,6 +415,16 @@ func loadManifests(e *env, paths []string, opts spec.LoadOptions) (*spec.Result,
 	}
 	annotate(e, "warning", res.Warnings)
 	return res, nil
+}
+
+// manifestWarnings returns the loader's warnings as
+// "path:line:col: field: message" lines.
+func manifestWarnings(res *spec.Result) []string {
+	lines := make([]string, 0, len(res.Warnings))
+	for _, w := range res.Warnings {
+		lines = append(lines, w.Error())
+	}
+	return lines
 }
 
 // hasUnsetVariable reports whether a problem is an unset environment

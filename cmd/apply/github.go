@@ -39,6 +39,37 @@ func annotate(e *env, level string, problems []*spec.Error) {
 	}
 }
 
+// annotatePlan writes a warning workflow command for each plan warning and
+// each action that the plan skips, so that a run which leaves work undone
+// is not silently green. A skipped action carries its manifest position
+// when it has one. Outside GitHub Actions it writes nothing.
+func annotatePlan(e *env, p *apply.Plan) {
+	if !inGitHubActions(e) {
+		return
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(e.stderr, "::warning::%s\n", escapeData(w))
+	}
+	for _, a := range p.Actions {
+		if a.Skipped == "" {
+			continue
+		}
+		var props []string
+		if a.File != "" {
+			props = append(props, "file="+escapeProperty(a.File))
+			if a.Line > 0 {
+				props = append(props, "line="+strconv.Itoa(a.Line))
+			}
+		}
+		command := "warning"
+		if len(props) > 0 {
+			command += " " + strings.Join(props, ",")
+		}
+		msg := fmt.Sprintf("skipped %s %s: %s", a.Kind, a.Name, a.Skipped)
+		fmt.Fprintf(e.stderr, "::%s::%s\n", command, escapeData(msg))
+	}
+}
+
 // escapeData escapes the message of a workflow command as the runner
 // expects: "%", CR and LF become %25, %0D and %0A.
 func escapeData(s string) string {
