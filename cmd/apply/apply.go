@@ -185,6 +185,7 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	targetProblems, writable := checkOutputTargets(o)
 	problems = append(problems, targetProblems...)
 	problems = append(problems, checkOutputFiles(writable)...)
+	problems = append(problems, checkStepSummary(e)...)
 	if len(problems) > 0 {
 		return &usageError{command: "apply", problems: problems}
 	}

@@ -116,6 +116,21 @@ func appendStepSummaryText(e *env, markdown []byte) error {
 	return nil
 }
 
+// checkStepSummary returns a problem when the run is a GitHub Actions job
+// whose GITHUB_STEP_SUMMARY cannot be written. A run checks it before any
+// request, like an --output-file, so that an apply never fails on it
+// after the changes are made.
+func checkStepSummary(e *env) []string {
+	path := stepSummaryPath(e)
+	if path == "" {
+		return nil
+	}
+	if err := checkWritable(path); err != nil {
+		return []string{fmt.Sprintf("invalid GITHUB_STEP_SUMMARY %s: cannot write the file: %v", path, err)}
+	}
+	return nil
+}
+
 // stepSummaryPath returns the job summary file of a GitHub Actions job, or
 // "" outside GitHub Actions.
 func stepSummaryPath(e *env) string {
