@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -177,7 +179,7 @@ func (x *executor) runAction(ctx context.Context, i int) {
 	x.s.log.Debug("action started", "kind", a.Kind, "name", a.Name, "id", a.ID)
 
 	id, etag, err := x.run(ctx, a.step)
-	res := Result{Action: a, Status: StatusApplied, ID: id, Etag: etag}
+	res := Result{Action: a, Status: StatusApplied, ID: id, Etag: etag, Note: a.step.raceNote}
 	if err != nil {
 		res.Status = StatusFailed
 		res.Err = fmt.Errorf("%s %s: %w", a.Kind, a.Name, err)
@@ -372,6 +374,8 @@ func (x *executor) patch(ctx context.Context, st *step) (flowservice.Ref, error)
 		return flowservice.Ref{}, fmt.Errorf("connection changed since the plan was made, and reading it again failed: %w", err)
 	}
 	ops = patchOps(st.manifest, current, st.sendParams)
+	st.raceNote = raceNote(st.remote, current, len(ops) > 0)
+	x.s.notify(fmt.Sprintf("%s (id %s): %s", printable(st.manifest.Name), st.id, st.raceNote))
 	if len(ops) == 0 {
 		return flowservice.Ref{ID: st.id, Etag: current.Etag}, nil
 	}
@@ -380,6 +384,57 @@ func (x *executor) patch(ctx context.Context, st *step) (flowservice.Ref, error)
 		return ref, fmt.Errorf("connection keeps changing while apply updates it; run again once the other change is done: %w", err)
 	}
 	return ref, err
+}
+
+// raceNote describes a connection that changed between the plan (planned)
+// and a read after a 412 (current): the fields that differ, by path only,
+// and whether the patch is sent again.
+func raceNote(planned, current *flowservice.Connection, patched bool) string {
+	note := "connection changed since the plan"
+	if fields := changedFields(planned, current); len(fields) > 0 {
+		note += " (" + strings.Join(fields, ", ") + ")"
+	}
+	if patched {
+		return note + "; patched again to match the manifest, which overwrote that change"
+	}
+	return note + "; it matches the manifest now, so nothing was sent"
+}
+
+// changedFields returns the paths of the fields that differ between two
+// reads of one connection, sorted. Values are compared but never returned.
+func changedFields(a, b *flowservice.Connection) []string {
+	var fields []string
+	if a.Name != b.Name {
+		fields = append(fields, "name")
+	}
+	if a.Description != b.Description {
+		fields = append(fields, "description")
+	}
+	var aAuth, bAuth flowservice.ConnectionAuth
+	if a.Auth != nil {
+		aAuth = *a.Auth
+	}
+	if b.Auth != nil {
+		bAuth = *b.Auth
+	}
+	if aAuth.SpecName != bAuth.SpecName {
+		fields = append(fields, "auth.specName")
+	}
+	names := make(map[string]bool)
+	for k := range aAuth.Params {
+		names[k] = true
+	}
+	for k := range bAuth.Params {
+		names[k] = true
+	}
+	for _, k := range sortedKeys(names) {
+		av, aok := aAuth.Params[k]
+		bv, bok := bAuth.Params[k]
+		if aok != bok || !reflect.DeepEqual(av, bv) {
+			fields = append(fields, "auth.params."+k)
+		}
+	}
+	return fields
 }
 
 // report returns the results gathered so far.

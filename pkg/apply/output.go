@@ -444,6 +444,24 @@ func DescribeResult(res Result) string {
 	return line
 }
 
+// resultNotes returns one line per result of r with a Note, such as
+// "orders (id 6f1c...): connection changed since the plan (description);
+// ...".
+func resultNotes(r *Report) []string {
+	var lines []string
+	for _, res := range r.Results {
+		if res.Note == "" {
+			continue
+		}
+		line := printable(res.Action.Name)
+		if res.ID != "" {
+			line += " (id " + res.ID + ")"
+		}
+		lines = append(lines, line+": "+printable(res.Note))
+	}
+	return lines
+}
+
 var pastTense = map[ActionKind]string{
 	Create:   "created",
 	Update:   "updated",

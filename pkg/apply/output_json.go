@@ -75,6 +75,7 @@ type jsonResult struct {
 	ID     string     `json:"id,omitempty"`
 	Etag   string     `json:"etag,omitempty"`
 	Error  string     `json:"error,omitempty"`
+	Note   string     `json:"note,omitempty"`
 }
 
 type jsonApplied struct {
@@ -130,7 +131,7 @@ func newJSONDocument(p *Plan, opts JSONOptions) *jsonDocument {
 	if r := opts.Report; r != nil {
 		doc.Results = make([]jsonResult, 0, len(r.Results))
 		for _, res := range r.Results {
-			jr := jsonResult{Action: res.Action.Kind, Name: res.Action.Name, Status: res.Status, ID: res.ID, Etag: res.Etag}
+			jr := jsonResult{Action: res.Action.Kind, Name: res.Action.Name, Status: res.Status, ID: res.ID, Etag: res.Etag, Note: res.Note}
 			if res.Err != nil {
 				jr.Error = res.Err.Error()
 			}

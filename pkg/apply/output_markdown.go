@@ -206,15 +206,21 @@ func codeFence(s string) string {
 	return strings.Repeat("`", max(3, longest+1))
 }
 
-// markdownResults returns the outcome line of an apply and a section
-// listing the actions that failed or did not start, cut to about maxSize
-// characters. It returns "" for a nil report.
+// markdownResults returns the outcome line of an apply, the notes of its
+// results and a section listing the actions that failed or did not start,
+// cut to about maxSize characters. It returns "" for a nil report.
 func markdownResults(r *Report, maxSize int) string {
 	if r == nil {
 		return ""
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n**%s**\n", CountResults(r).SummaryLine())
+	if notes := resultNotes(r); len(notes) > 0 {
+		b.WriteString("\n> [!IMPORTANT]\n")
+		for _, line := range notes {
+			fmt.Fprintf(&b, "> - %s\n", html.EscapeString(line))
+		}
+	}
 
 	var lines []string
 	for _, res := range r.Results {

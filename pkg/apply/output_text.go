@@ -12,6 +12,11 @@ type TextOptions struct {
 	// Color adds ANSI colours. Callers set it only when the output is a
 	// terminal and NO_COLOR is unset.
 	Color bool
+
+	// Report, when set, adds the outcome of an apply after the plan: the
+	// notes of its results and the line "Apply complete: ...", as the
+	// Markdown and docs/output.md have them.
+	Report *Report
 }
 
 // ANSI escape sequences used by the text renderer.
@@ -36,8 +41,10 @@ var kindColor = map[ActionKind]string{
 
 // WriteText writes the plan for a reader: one group per action kind, each
 // action with its changed fields as before → after, and the summary line
-// last. Sensitive values are shown as "(sensitive)". Plan warnings are not
-// written, because callers print them on their diagnostics stream.
+// last. With opts.Report, the notes of the results and the outcome line of
+// the apply follow. Sensitive values are shown as "(sensitive)". Plan
+// warnings are not written, because callers print them on their diagnostics
+// stream.
 func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(color, s string) string {
@@ -67,5 +74,11 @@ func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 		fmt.Fprintln(bw, line)
 	}
 	fmt.Fprintln(bw, paint(ansiBold, counts.SummaryLine()))
+	if r := opts.Report; r != nil {
+		for _, line := range resultNotes(r) {
+			fmt.Fprintln(bw, "note: "+line)
+		}
+		fmt.Fprintln(bw, paint(ansiBold, CountResults(r).SummaryLine()))
+	}
 	return bw.Flush()
 }

@@ -21,6 +21,11 @@ type Result struct {
 	ID     string // connection id after the action, when there is one
 	Etag   string // etag returned by the last write, when there was one
 	Err    error  // cause of the failure, which never contains a sensitive value
+
+	// Note tells what the user must know about an action that ran, such as
+	// a patch that overwrote a change made outside apply since the plan.
+	// It contains field paths, never values.
+	Note string
 }
 
 // Report is the outcome of [Session.Apply]: one result per action of the
@@ -67,8 +72,8 @@ const (
 	EventFinished EventKind = "finished"
 
 	// EventNotice carries a message for the user in Event.Message, such
-	// as a wait for the creates of an interrupted run. It belongs to no
-	// action.
+	// as a wait for the creates of an earlier run, or a connection that
+	// changed outside apply while it was patched. It belongs to no action.
 	EventNotice EventKind = "notice"
 )
 

@@ -33,6 +33,10 @@ type step struct {
 	create     bool     // a new connection is created first
 	sendParams bool     // a patch sends the auth params, sensitive values included
 	deleteIDs  []string // connections deleted after the rest succeeded
+
+	// raceNote is set by a patch that found the connection changed by
+	// someone else since the plan, and becomes the result's Note.
+	raceNote string
 }
 
 // sendsParams reports whether carrying out the step sends the auth

@@ -1,10 +1,13 @@
 package apply
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/apply-cli/apply/pkg/flowservice"
 	"github.com/apply-cli/apply/pkg/flowservice/emulator"
 )
 
@@ -135,5 +138,104 @@ func TestActionWarningInOutputs(t *testing.T) {
 		if !strings.Contains(out, wants[form]) {
 			t.Errorf("%s output lacks %q:\n%s", form, wants[form], out)
 		}
+	}
+}
+
+func TestConcurrentChangeIsReported(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "first", "pw")
+	env.mustApply(t, env.config(), ms.load(t))
+	id := env.readLock(t).Entries["orders"].ID
+
+	ms.mysql("orders", "wanted", "pw")
+	ctx := context.Background()
+	var mu sync.Mutex
+	var notices []string
+	cfg := env.config()
+	cfg.OnEvent = func(ev Event) {
+		if ev.Kind == EventNotice {
+			mu.Lock()
+			notices = append(notices, ev.Message)
+			mu.Unlock()
+		}
+	}
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Plan(ctx, ms.load(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Someone else changes the description and a param after the plan.
+	conn, err := env.client.GetConnection(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.client.PatchConnection(ctx, id, conn.Etag, []flowservice.PatchOp{
+		{Op: "replace", Path: "/description", Value: "changed by hand"},
+		{Op: "replace", Path: "/auth/params/server", Value: "other.example.internal"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := s.Apply(ctx, p, nil)
+	if err != nil {
+		t.Fatalf("Apply after a concurrent change: %v", err)
+	}
+	const want = "connection changed since the plan (description, auth.params.server); patched again to match the manifest"
+	if got := r.Results[0].Note; !strings.Contains(got, want) {
+		t.Errorf("result note = %q, want it to contain %q", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notices) != 1 || !strings.Contains(notices[0], "orders (id "+id+"): "+want) {
+		t.Errorf("notices = %q, want one about orders containing %q", notices, want)
+	}
+
+	var text, js strings.Builder
+	if err := WriteText(&text, p, TextOptions{Report: r}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, p, JSONOptions{Report: r}); err != nil {
+		t.Fatal(err)
+	}
+	md := RenderMarkdown(p, MarkdownOptions{Report: r})
+	for form, out := range map[string]string{"text": text.String(), "json": js.String(), "markdown": md} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s output lacks the note:\n%s", form, out)
+		}
+	}
+}
+
+func TestNoNoteWithoutConcurrentChange(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "first", "pw")
+	env.mustApply(t, env.config(), ms.load(t))
+	ms.mysql("orders", "wanted", "pw")
+	_, r := env.mustApply(t, env.config(), ms.load(t))
+	if got := r.Results[0].Note; got != "" {
+		t.Errorf("result note = %q, want none", got)
+	}
+}
+
+func TestTextResultOfSkippedApply(t *testing.T) {
+	p := &Plan{Refreshed: true, Actions: []Action{{Kind: Delete, Name: "legacy", ID: "9a0c", Skipped: "its manifest is gone: run with --prune to delete the connection"}}}
+	r := &Report{Plan: p, Results: []Result{{Action: p.Actions[0], Status: StatusSkipped, ID: "9a0c"}}}
+	var text strings.Builder
+	if err := WriteText(&text, p, TextOptions{Report: r}); err != nil {
+		t.Fatal(err)
+	}
+	const want = "Apply complete: 0 created, 0 updated, 0 deleted, 1 skipped\n"
+	if !strings.HasSuffix(text.String(), want) {
+		t.Errorf("text output does not end with %q:\n%s", want, text.String())
+	}
+	if md := RenderMarkdown(p, MarkdownOptions{Report: r}); !strings.Contains(md, strings.TrimSuffix(want, "\n")) {
+		t.Errorf("markdown output lacks %q:\n%s", want, md)
 	}
 }
