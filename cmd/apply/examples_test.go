@@ -26,15 +26,22 @@ func TestWorkflowExampleCommandsParse(t *testing.T) {
 		t.Fatalf("found %d apply command lines in %s, want the plan and apply steps:\n%q", len(lines), path, lines)
 	}
 
-	// The plan step passes its mode flags through a shell array, and both
-	// values it can take are checked.
-	modes := []string{"--refresh=true", "--refresh=false --allow-unresolved"}
+	// The plan step passes its mode flags through a shell array, and the
+	// apply step the flags of a run by hand. Every value they can take is
+	// checked.
+	arrays := map[string][]string{
+		`"${mode[@]}"`:  {"--refresh=true", "--refresh=false --allow-unresolved"},
+		`"${flags[@]}"`: {"", "--prune --allow-replace --update-secrets"},
+	}
 	for _, line := range lines {
 		variants := []string{line}
-		if strings.Contains(line, `"${mode[@]}"`) {
+		for array, values := range arrays {
+			if !strings.Contains(line, array) {
+				continue
+			}
 			variants = nil
-			for _, m := range modes {
-				variants = append(variants, strings.Replace(line, `"${mode[@]}"`, m, 1))
+			for _, v := range values {
+				variants = append(variants, strings.Replace(line, array, v, 1))
 			}
 		}
 		for _, v := range variants {
@@ -58,6 +65,7 @@ type workflowStep struct {
 
 // workflowJob is one job of a GitHub Actions workflow.
 type workflowJob struct {
+	If          string `yaml:"if"`
 	Concurrency struct {
 		Group            string `yaml:"group"`
 		CancelInProgress *bool  `yaml:"cancel-in-progress"`
@@ -131,6 +139,43 @@ func TestWorkflowExample(t *testing.T) {
 		}
 		if !strings.Contains(comment.If, "!cancelled()") {
 			t.Errorf("the comment step runs only when the plan succeeds (if %q), so failed plans get no comment", comment.If)
+		}
+	})
+
+	t.Run("a run by hand passes its flags", func(t *testing.T) {
+		want := map[string]string{"PRUNE": "--prune", "ALLOW_REPLACE": "--allow-replace", "UPDATE_SECRETS": "--update-secrets"}
+		for name, flag := range want {
+			input := strings.ToLower(name)
+			if got := applyStep.Env[name]; got != "${{ inputs."+input+" }}" {
+				t.Errorf("the Apply step's env %s = %q, want ${{ inputs.%s }}", name, got, input)
+			}
+			for _, value := range []string{"true", "false", ""} {
+				out, err := runWorkflowScript(t, t.TempDir(), "apply() { echo \"$*\"; }\n"+applyStep.Run, name+"="+value)
+				if err != nil {
+					t.Fatalf("the Apply step's script failed with %s=%q: %v\n%s", name, value, err, out)
+				}
+				if got := strings.Contains(out, flag); got != (value == "true") {
+					t.Errorf("with %s=%q the Apply step runs %q", name, value, strings.TrimSpace(out))
+				}
+			}
+		}
+		if !strings.Contains(applyJob.If, "github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'") {
+			t.Errorf("the apply job runs by hand on any branch (if %q), want only on main", applyJob.If)
+		}
+	})
+
+	t.Run("apply version is pinned", func(t *testing.T) {
+		version := loadWorkflowEnv(t)["APPLY_VERSION"]
+		if version == "" || version == "latest" {
+			t.Fatalf("APPLY_VERSION = %q, want a placeholder for a pinned commit", version)
+		}
+		install := applyJob.step(t, "Install apply")
+		out, err := runWorkflowScript(t, t.TempDir(), install.Run, "APPLY_VERSION="+version)
+		if err == nil {
+			t.Errorf("the Install step succeeds with the placeholder APPLY_VERSION %q:\n%s", version, out)
+		}
+		if !strings.Contains(out, "::error::set APPLY_VERSION") {
+			t.Errorf("the Install step does not explain the placeholder APPLY_VERSION:\n%s", out)
 		}
 	})
 
@@ -310,6 +355,22 @@ func loadWorkflowJobs(t *testing.T) map[string]workflowJob {
 		t.Fatalf("parse the workflow example: %v", err)
 	}
 	return wf.Jobs
+}
+
+// loadWorkflowEnv parses the top-level env of the workflow example.
+func loadWorkflowEnv(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "github-actions", "connections.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Env map[string]string `yaml:"env"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatalf("parse the workflow example: %v", err)
+	}
+	return wf.Env
 }
 
 // TestWorkflowCommitStep runs the lock file commit step of the workflow
