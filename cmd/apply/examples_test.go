@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -487,4 +488,59 @@ func TestWorkflowLockChangeCheck(t *testing.T) {
 			t.Errorf("check step on a plain commit succeeded, want an error; output:\n%s", out)
 		}
 	})
+}
+
+// TestReadmeListsEmulatorFiles runs the quickstart in a new folder and
+// checks that the README's list of the emulator folder names every file
+// the run leaves there.
+func TestReadmeListsEmulatorFiles(t *testing.T) {
+	manifests, err := filepath.Abs(filepath.Join("..", "..", "examples", "connections"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	var stdout, stderr strings.Builder
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, lookupEnv: mapEnv(nil)}
+	if got := runEnv(context.Background(), e, []string{"-f", manifests, "--emulator"}); got != exitOK {
+		t.Fatalf("apply --emulator exited %d; stderr:\n%s", got, stderr.String())
+	}
+
+	entries, err := os.ReadDir(emulatorDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, entry := range entries {
+		if !strings.Contains(string(readme), "`"+entry.Name()+"`") {
+			t.Errorf("README.md does not list %s/%s", emulatorDir, entry.Name())
+		}
+	}
+	if strings.HasPrefix(emulatorIgnoreText, "#") && strings.Contains(string(readme), "a single `*`") {
+		t.Error("README.md calls the emulator folder's .gitignore a single `*`, but it starts with a comment")
+	}
+}
+
+// TestReadmeLinksEveryDoc checks that the README's documentation list
+// links every page under docs/.
+func TestReadmeLinksEveryDoc(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) == 0 {
+		t.Fatal("found no page under docs/")
+	}
+	for _, page := range pages {
+		link := "(docs/" + filepath.Base(page) + ")"
+		if !strings.Contains(string(readme), link) {
+			t.Errorf("README.md does not link %s", link)
+		}
+	}
 }
