@@ -22,7 +22,9 @@ func compareRemote(m *spec.Manifest, c *flowservice.Connection, remoteSecret fun
 		changes = append(changes, FieldChange{Path: "name", Before: c.Name, After: m.Name})
 	}
 	if c.Description != m.Description {
-		changes = append(changes, FieldChange{Path: "description", Before: c.Description, After: m.Description})
+		// Without a description field the patch removes the description.
+		removed := m.Description == "" && !m.HasDescription
+		changes = append(changes, FieldChange{Path: "description", Before: c.Description, After: m.Description, Removed: removed})
 	}
 	if remoteAuthSpec(c) != m.Auth.SpecName {
 		changes = append(changes, FieldChange{Path: "auth.specName", Before: remoteAuthSpec(c), After: m.Auth.SpecName})

@@ -274,6 +274,10 @@ type manifestSet struct {
 	dir  string
 	env  map[string]string
 	docs map[string]string // file name -> YAML
+
+	// allowUnresolved loads unset variables as unresolved values, as a
+	// dry run does.
+	allowUnresolved bool
 }
 
 func newManifestSet(dir string) *manifestSet {
@@ -334,6 +338,7 @@ func (ms *manifestSet) load(t *testing.T) []*spec.Manifest {
 			v, ok := ms.env[name]
 			return v, ok
 		},
+		AllowUnresolved: ms.allowUnresolved,
 	})
 	if err != nil {
 		t.Fatalf("load manifests: %v", err)

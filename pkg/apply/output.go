@@ -243,8 +243,8 @@ func describeChange(c FieldChange) string {
 // outcomeLine returns the line shown above the summary line when carrying
 // out p would change nothing, or "" when it would. The line starts "No
 // changes" only when nothing is left undone either: no skipped action, no
-// planning error, no sensitive params that could not be compared and no
-// auth params left unchecked offline.
+// planning error, no sensitive params that could not be compared or use
+// unset variables, and no auth params left unchecked offline.
 // Otherwise it lists what stays undone, such as "Nothing will change in
 // this run: 1 delete skipped (needs --prune)."
 func outcomeLine(p *Plan, c Counts) string {
@@ -277,6 +277,9 @@ func outcomeLine(p *Plan, c Counts) string {
 	}
 	if p.AuthUnchecked > 0 {
 		parts = append(parts, countNoun(p.AuthUnchecked, "connection")+" "+mayHaveChanged)
+	}
+	if p.SecretsUnresolved > 0 {
+		parts = append(parts, countNoun(p.SecretsUnresolved, "connection")+" with unset variables in sensitive params, whose changes are unknown")
 	}
 	if len(parts) > 0 {
 		return "Nothing will change in this run: " + strings.Join(parts, ", ") + "."

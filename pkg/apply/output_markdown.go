@@ -136,10 +136,10 @@ func destructiveBanner(p *Plan) string {
 	}
 	var b strings.Builder
 	if deletes > 0 {
-		fmt.Fprintf(&b, "> This plan **deletes %s**. Dataflows that use a deleted connection stop working.\n", countNoun(deletes, "connection"))
+		fmt.Fprintf(&b, "> This plan **deletes %s**. The service rejects deleting a connection that a dataflow uses (error 1418-400), so delete those dataflows first, or that delete fails.\n", countNoun(deletes, "connection"))
 	}
 	if replaces > 0 {
-		fmt.Fprintf(&b, "> This plan **replaces %s**. A replaced connection gets a new id, so dataflows that use the old id stop working.\n", countNoun(replaces, "connection"))
+		fmt.Fprintf(&b, "> This plan **replaces %s**. A replaced connection gets a new id. The service rejects deleting the old connection while a dataflow uses it (error 1418-400), so that delete fails until those dataflows use the new id or are deleted.\n", countNoun(replaces, "connection"))
 	}
 	if skipped > 0 {
 		if b.Len() > 0 {

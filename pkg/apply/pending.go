@@ -25,7 +25,7 @@ func (s *Session) refreshSettled(ctx context.Context, manifests []*spec.Manifest
 		return rs, nil
 	}
 
-	msg := fmt.Sprintf("waiting %s for the creates of an interrupted run to land (%s not listed yet)",
+	msg := fmt.Sprintf("waiting %s for the creates of an earlier run to land (%s not listed yet)",
 		formatWait(wait), countNoun(missing, "pending connection"))
 	s.log.Info(msg, "wait", wait, "pending", missing)
 	s.notify(msg)
@@ -33,7 +33,7 @@ func (s *Session) refreshSettled(ctx context.Context, manifests []*spec.Manifest
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for the creates of an interrupted run: %w", ctx.Err())
+		return nil, fmt.Errorf("wait for the creates of an earlier run: %w", ctx.Err())
 	case <-timer.C:
 	}
 	return s.refresh(ctx, manifests)

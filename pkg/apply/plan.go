@@ -85,6 +85,10 @@ type Plan struct {
 	// the key changed, or the lock file contains no HMAC for it.
 	SecretsUndetectable bool
 
+	// SecretsUnresolved is the number of connections whose sensitive params
+	// use unset variables, so their changes are unknown.
+	SecretsUnresolved int
+
 	// AuthUnchecked is the number of connections whose description and
 	// auth params an offline plan cannot compare with the lock file. Their
 	// connection spec is not built in, so their auth params are checked,

@@ -81,6 +81,7 @@ func (s *Session) Plan(ctx context.Context, manifests []*spec.Manifest) (*Plan, 
 	p.Warnings = append(pl.warnings(), authWarnings...)
 	p.SecretsUndetectable = pl.undetectable > 0
 	p.AuthUnchecked = pl.authUnchecked
+	p.SecretsUnresolved = pl.unresolved
 	return p, p.Err()
 }
 

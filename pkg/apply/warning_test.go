@@ -239,3 +239,67 @@ func TestTextResultOfSkippedApply(t *testing.T) {
 		t.Errorf("markdown output lacks %q:\n%s", want, md)
 	}
 }
+
+func TestPlanShowsRemovedDescription(t *testing.T) {
+	tests := []struct {
+		name     string
+		manifest string // description line of the manifest, or none
+		want     FieldChange
+		line     string
+	}{
+		{"field removed", "", FieldChange{Path: "description", Before: "d", Removed: true}, `description: "d" → (removed)`},
+		{"set empty", `description: ""`, FieldChange{Path: "description", Before: "d"}, `description: "d" → ""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t, emulator.Options{})
+			ms := newManifestSet(env.dir)
+			ms.mysql("orders", "d", "pw")
+			env.mustApply(t, env.config(), ms.load(t))
+			var extra []string
+			if tt.manifest != "" {
+				extra = append(extra, tt.manifest)
+			}
+			ms.mysql("orders", "", "pw", extra...)
+			p := env.dryRun(t, ms, nil)
+			changes := action(t, p, "orders").Changes
+			if len(changes) != 1 || changes[0] != tt.want {
+				t.Fatalf("changes = %+v, want [%+v]", changes, tt.want)
+			}
+			if got := describeChange(changes[0]); got != tt.line {
+				t.Errorf("change reads %q, want %q", got, tt.line)
+			}
+		})
+	}
+}
+
+func TestOfflinePlanWithUnsetSecretIsNotNoChanges(t *testing.T) {
+	env := newTestEnv(t, emulator.Options{})
+	ms := newManifestSet(env.dir)
+	ms.mysql("orders", "", "pw")
+	env.mustApply(t, env.config(), ms.load(t))
+	delete(ms.env, "PW_ORDERS")
+	ms.allowUnresolved = true
+	p := env.dryRun(t, ms, func(c *Config) { c.Refresh = false })
+	assertKinds(t, p, "orders:no-change")
+	const want = "Nothing will change in this run: 1 connection with unset variables in sensitive params, whose changes are unknown."
+	if got := outcomeLine(p, CountActions(p)); got != want {
+		t.Errorf("outcome line = %q, want %q", got, want)
+	}
+}
+
+func TestDeleteBannerNamesRejectedDelete(t *testing.T) {
+	p := &Plan{Refreshed: true, Actions: []Action{
+		{Kind: Delete, Name: "legacy", ID: "9a0c"},
+		{Kind: Replace, Name: "orders", ID: "1b2c", OldID: "3d4e"},
+	}}
+	md := RenderMarkdown(p, MarkdownOptions{})
+	if strings.Contains(md, "stop working") {
+		t.Errorf("banner says dataflows stop working, but the service rejects the delete:\n%s", md)
+	}
+	for _, want := range []string{"rejects deleting a connection that a dataflow uses (error 1418-400)", "rejects deleting the old connection while a dataflow uses it"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("banner lacks %q:\n%s", want, md)
+		}
+	}
+}
