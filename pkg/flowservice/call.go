@@ -96,7 +96,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		}
-		secrets := append(redactor{token, c.cfg.APIKey}, r.secrets...)
+		secrets := append(redactor{token, publicID(c.cfg.APIKey)}, r.secrets...)
 
 		res, sent, err := c.send(ctx, r, target, token, attempt)
 		var failure error

@@ -37,6 +37,17 @@ type scrubber struct {
 	short bool
 }
 
+// publicID returns id, a public identifier such as the API key (the
+// client id), for a redactor. It returns "" for an id shorter than
+// minRedactLen: such an id is not a secret, so it must not make the client
+// withhold every server message, as a short secret does.
+func publicID(id string) string {
+	if utf8.RuneCountInString(id) < minRedactLen {
+		return ""
+	}
+	return id
+}
+
 func (r redactor) scrubber() *scrubber {
 	s := &scrubber{}
 	seen := map[string]bool{}

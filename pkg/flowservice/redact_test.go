@@ -277,3 +277,25 @@ func TestSensitiveParamsDecideWithholding(t *testing.T) {
 		}
 	}
 }
+
+// TestShortAPIKeyKeepsServerMessage checks that an API key shorter than
+// four characters, such as "key" with the emulator, does not withhold the
+// server's messages: the API key is the public client id, not a secret.
+func TestShortAPIKeyKeepsServerMessage(t *testing.T) {
+	srv := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeJSONDetail(w, "port must be a number", true)
+	})
+	c := newClient(t, srv.URL, func(cfg *flowservice.Config) { cfg.APIKey = "key" })
+	ops := []flowservice.PatchOp{{Op: "replace", Path: "/description", Value: "orders"}}
+	_, err := c.PatchConnection(context.Background(), "id1", `"e1"`, ops)
+	var apiErr *flowservice.Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("error = %v (%T), want a *flowservice.Error", err, err)
+	}
+	if apiErr.MessageWithheld {
+		t.Errorf("server message withheld with a short API key: %v", err)
+	}
+	if !strings.Contains(err.Error(), "port must be a number") {
+		t.Errorf("error = %q, want the server's message", err)
+	}
+}

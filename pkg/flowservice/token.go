@@ -331,7 +331,7 @@ func (s *imsTokenSource) request(ctx context.Context) (string, time.Duration, re
 	if resp.StatusCode != http.StatusOK {
 		hint := retryHint{retryable: retryableStatus(resp.StatusCode)}
 		hint.delay, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		secrets := redactor{s.cfg.ClientSecret, s.cfg.ClientID}
+		secrets := redactor{s.cfg.ClientSecret, publicID(s.cfg.ClientID)}
 		apiErr := newError(http.MethodPost, imsTokenPath, resp.StatusCode, resp.Header, body, secrets)
 		if resp.StatusCode == http.StatusBadRequest && rejectedCredentials[apiErr.Code] {
 			// RFC 6749 allows 400 for rejected client credentials, and
