@@ -273,7 +273,7 @@ func TestPlanShowsRemovedDescription(t *testing.T) {
 	}
 }
 
-func TestOfflinePlanWithUnsetSecretIsNotNoChanges(t *testing.T) {
+func TestOfflineUnsetSecretOutcome(t *testing.T) {
 	env := newTestEnv(t, emulator.Options{})
 	ms := newManifestSet(env.dir)
 	ms.mysql("orders", "", "pw")
