@@ -57,7 +57,7 @@ func applyFlags(o *applyOptions) *flagSet {
 	f.boolVar(&o.refresh, true, "read the remote state while planning; --refresh=false plans offline from the lock file (only with --dry-run; default true)", "refresh")
 	f.stringVar(&o.lockPath, "", "<file>", "lock file (default "+defaultLockPath+", or "+emulatorLockPath+" with --emulator)", "lock")
 	f.durationVar(&o.lockTimeout, 30*time.Second, "<duration>", "how long to wait for another run to release the lock file (default 30s)", "lock-timeout")
-	f.durationVar(&o.pendingGrace, apply.DefaultPendingGrace, "<duration>", "how long to wait for creates of an interrupted run to appear before creating them again (default 60s)", "pending-grace")
+	f.durationVar(&o.pendingGrace, apply.DefaultPendingGrace, "<duration>", "how long to wait for creates of an earlier run to appear before creating them again (default 60s)", "pending-grace")
 	f.add(&o.output, "{text|json|markdown}", "form of the result written to stdout (default text)", "o", "output")
 	f.add(&o.outputFiles, "<format>=<file>", "also write the result in this form to a file, such as markdown=plan.md; repeat for several", "output-file")
 	f.boolVar(&o.detailedExitcode, false, fmt.Sprintf("with --dry-run, exit %d when the plan has changes and 0 when it has none", exitChanges), "detailed-exitcode")

@@ -51,23 +51,30 @@ func annotatePlan(e *env, p *apply.Plan) {
 		fmt.Fprintf(e.stderr, "::warning::%s\n", escapeData(w))
 	}
 	for _, a := range p.Actions {
-		if a.Skipped == "" {
-			continue
+		if a.Skipped != "" {
+			annotateAction(e, a, fmt.Sprintf("skipped %s %s: %s", a.Kind, a.Name, a.Skipped))
 		}
-		var props []string
-		if a.File != "" {
-			props = append(props, "file="+escapeProperty(a.File))
-			if a.Line > 0 {
-				props = append(props, "line="+strconv.Itoa(a.Line))
-			}
+		if a.Warning != "" {
+			annotateAction(e, a, fmt.Sprintf("%s %s: %s", a.Kind, a.Name, a.Warning))
 		}
-		command := "warning"
-		if len(props) > 0 {
-			command += " " + strings.Join(props, ",")
-		}
-		msg := fmt.Sprintf("skipped %s %s: %s", a.Kind, a.Name, a.Skipped)
-		fmt.Fprintf(e.stderr, "::%s::%s\n", command, escapeData(msg))
 	}
+}
+
+// annotateAction emits one ::warning command for an action, at its
+// manifest's file and line when the action has one.
+func annotateAction(e *env, a apply.Action, msg string) {
+	var props []string
+	if a.File != "" {
+		props = append(props, "file="+escapeProperty(a.File))
+		if a.Line > 0 {
+			props = append(props, "line="+strconv.Itoa(a.Line))
+		}
+	}
+	command := "warning"
+	if len(props) > 0 {
+		command += " " + strings.Join(props, ",")
+	}
+	fmt.Fprintf(e.stderr, "::%s::%s\n", command, escapeData(msg))
 }
 
 // escapeData escapes the message of a workflow command as the runner

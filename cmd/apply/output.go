@@ -64,8 +64,10 @@ func (w *resultWriter) writePlanFirst(p *apply.Plan) error {
 func (w *resultWriter) write(p *apply.Plan, r *apply.Report) error {
 	w.written = true
 	if w.format == apply.FormatText && w.planShown {
-		if err := writeReportLine(w.e.stdout, r); err != nil {
-			return err
+		if r != nil {
+			if err := apply.WriteTextResult(w.e.stdout, r, apply.TextOptions{Color: w.color}); err != nil {
+				return err
+			}
 		}
 	} else if err := w.render(w.e.stdout, w.format, p, r, w.color); err != nil {
 		return err
@@ -91,21 +93,7 @@ func (w *resultWriter) render(out io.Writer, format apply.Format, p *apply.Plan,
 	case apply.FormatMarkdown:
 		return apply.WriteMarkdown(out, p, apply.MarkdownOptions{Title: markdownTitle(w.dryRun), Report: r})
 	}
-	if err := apply.WriteText(out, p, apply.TextOptions{Color: color}); err != nil {
-		return err
-	}
-	return writeReportLine(out, r)
-}
-
-// writeReportLine writes the outcome line of an apply. It writes nothing
-// for a plan, or for an apply of a plan without changes, whose text
-// already shows "No changes".
-func writeReportLine(out io.Writer, r *apply.Report) error {
-	if r == nil || (r.Plan != nil && !r.Plan.HasChanges() && !r.Interrupted) {
-		return nil
-	}
-	_, err := fmt.Fprintln(out, apply.CountResults(r).SummaryLine())
-	return err
+	return apply.WriteText(out, p, apply.TextOptions{Color: color, Report: r})
 }
 
 // writeFailure writes the errors that stopped a run before it had a

@@ -74,11 +74,35 @@ func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 		fmt.Fprintln(bw, line)
 	}
 	fmt.Fprintln(bw, paint(ansiBold, counts.SummaryLine()))
-	if r := opts.Report; r != nil {
-		for _, line := range resultNotes(r) {
-			fmt.Fprintln(bw, "note: "+line)
-		}
-		fmt.Fprintln(bw, paint(ansiBold, CountResults(r).SummaryLine()))
+	if opts.Report != nil {
+		writeTextResult(bw, opts.Report, paint)
 	}
 	return bw.Flush()
+}
+
+// WriteTextResult writes only the outcome of an apply: the notes of its
+// results and the line "Apply complete: ...". It is for callers that wrote
+// the plan with [WriteText] before the apply started.
+func WriteTextResult(w io.Writer, r *Report, opts TextOptions) error {
+	bw := bufio.NewWriter(w)
+	writeTextResult(bw, r, func(color, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return color + s + ansiReset
+	})
+	return bw.Flush()
+}
+
+// writeTextResult writes nothing after a plan that had nothing to do,
+// because the plan's text already reads "No changes".
+func writeTextResult(w io.Writer, r *Report, paint func(color, s string) string) {
+	notes := resultNotes(r)
+	if r.Plan != nil && !r.Plan.HasChanges() && r.Plan.Summary().Skipped == 0 && !r.Interrupted && len(notes) == 0 {
+		return
+	}
+	for _, line := range notes {
+		fmt.Fprintln(w, "note: "+line)
+	}
+	fmt.Fprintln(w, paint(ansiBold, CountResults(r).SummaryLine()))
 }
