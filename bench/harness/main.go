@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -169,7 +170,12 @@ func runSuite(args []string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	var launched time.Time
+	if sec, err := strconv.ParseInt(os.Getenv("BENCH_RUN_STARTED"), 10, 64); err == nil {
+		launched = time.Unix(sec, 0)
+	}
 	rep := report{
+		Launched: launched,
 		Cfg:      cfg,
 		Res:      &s.res,
 		Machine:  describeMachine(),

@@ -15,7 +15,8 @@ type report struct {
 	Command  string
 	Quick    bool
 	PlotFile string
-	Limits   string // Markdown of the "What limits it" section
+	Limits   string    // Markdown of the "What limits it" section
+	Launched time.Time // when bench/run started, before its builds; zero if unknown
 
 	failures []string
 }
@@ -58,8 +59,12 @@ func (r *report) header(b *strings.Builder) {
 		b.WriteString("**This is the output of a quick run (`-quick`), a small matrix that checks the " +
 			"harness. Its numbers are not the published benchmark.**\n\n")
 	}
-	fmt.Fprintf(b, "- Date: %s; the whole run took %s.\n",
-		r.Res.Started.UTC().Format("2006-01-02 15:04 MST"), r.Res.Finished.Sub(r.Res.Started).Round(time.Second))
+	fmt.Fprintf(b, "- Date: %s; the measurements took %s", r.Res.Started.UTC().Format("2006-01-02 15:04 MST"),
+		r.Res.Finished.Sub(r.Res.Started).Round(time.Second))
+	if !r.Launched.IsZero() {
+		fmt.Fprintf(b, ", and the whole command, builds included, %s", r.Res.Finished.Sub(r.Launched).Round(time.Second))
+	}
+	b.WriteString(".\n")
 	fmt.Fprintf(b, "- Command: `%s`\n", r.Command)
 	fmt.Fprintf(b, "- CPU: %s, %d cores; memory: %.1f GiB\n", m.CPU, m.Cores, m.MemoryGiB)
 	fmt.Fprintf(b, "- OS: %s (%s)\n", m.OS, m.Kernel)
@@ -95,7 +100,7 @@ func (r *report) method(b *strings.Builder) {
   almost all of its time waiting on the emulator's latency, and run one after
   another they alone would take about %[4]s, which does not fit the 10-minute
   budget on 2 cores. Everything else, including every run at parallelism above
-  1, runs alone. The CPU column shows how little CPU the side-by-side runs
+  1, runs alone. The CPU columns show how little CPU the side-by-side runs
   used; compare their wall time with the ideal to see what the sharing cost.
   During the same phase the lock files of table 3 are written (a setup step,
   not a measurement) at idle CPU and IO priority (`+"`chrt --idle 0 ionice -c 3`"+`),
@@ -252,7 +257,7 @@ func (r *report) throughput(b *strings.Builder) {
 	}
 	b.WriteString("\n† run side by side with the other latency-bound runs (see Method).\n\n")
 	b.WriteString("CPU is user plus system time. The emulator's includes its start, the counter reads and its " +
-		"stop. Requests are all requests the emulator received: the creates and the listing apply sends " +
+		"stop. Requests are all requests the emulator received: the creates and the listings apply sends " +
 		"before it plans.\n\n")
 	fmt.Fprintf(b, "![Throughput against parallelism](%s)\n\n", r.PlotFile)
 	b.WriteString("Connections per second against parallelism, both axes logarithmic; dashed lines are the ideal N / (ceil(N / p) × latency) of each N.\n\n")
@@ -315,8 +320,7 @@ func (r *report) plan(b *strings.Builder) {
 			ratio(plan.Wall, parse.Wall), pr.Requests, secs(pr.Lock.M.Wall))
 	}
 	b.WriteString("\nThe cost grows linearly when the time per manifest stays flat as N grows. CPU is that of " +
-		"the median run. apply loads manifests on every core and the parse baseline on one, so on 2 cores " +
-		"the wall-time ratio is lower than the CPU-time ratio.\n\n")
+		"the median run. apply loads manifests on every core, the parse baseline on one.\n\n")
 }
 
 func (r *report) noop(b *strings.Builder) {
