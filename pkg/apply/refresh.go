@@ -109,20 +109,31 @@ func (s *Session) readNameClashes(ctx context.Context, rs *remoteState, manifest
 		}
 		plain = append(plain, `"`+m.Name+`"`)
 	}
+
+	// The batches are listed concurrently: one after another they would add
+	// a round trip per 50 new manifests to every first apply.
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.Parallelism) // the limit protects the service
 	for start := 0; start < len(plain); start += nameBatchSize {
 		batch := plain[start:min(start+nameBatchSize, len(plain))]
-		conns, err := s.cfg.Client.ListConnections(ctx, flowservice.ListOptions{
-			Properties: []string{"name==" + strings.Join(batch, ",")},
-			Limit:      listPageSize,
+		g.Go(func() error {
+			conns, err := s.cfg.Client.ListConnections(ctx, flowservice.ListOptions{
+				Properties: []string{"name==" + strings.Join(batch, ",")},
+				Limit:      listPageSize,
+			})
+			if err != nil {
+				return fmt.Errorf("read remote connections by name: %w", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range conns {
+				rs.add(&conns[i])
+			}
+			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("read remote connections by name: %w", err)
-		}
-		for i := range conns {
-			rs.add(&conns[i])
-		}
 	}
-	return nil
+	return g.Wait()
 }
 
 // readByID reads the connections with the given ids concurrently, adding
