@@ -185,7 +185,9 @@ func (s *suite) runLogged(ctx context.Context, name string, c command) (Measurem
 	c.Stdout, c.Stderr = stdout, stderr
 	m, err := run(ctx, c)
 	if err != nil {
-		return m, fmt.Errorf("%w: %s", err, tailFile(name+".err", 400))
+		// apply prints its summary, failures included, to stdout and its
+		// errors to stderr, so both tails go into the error.
+		return m, fmt.Errorf("%w: stderr: %s; stdout: %s", err, tailFile(name+".err", 400), tailFile(name+".out", 400))
 	}
 	return m, nil
 }
