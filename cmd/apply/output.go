@@ -136,7 +136,7 @@ func (w *resultWriter) writeFailure(runErr error) error {
 
 // failureDocument is the JSON document of a run that stopped before it had
 // a plan. It shares formatVersion, dryRun and errors with the plan document
-// that apply.WriteJSON writes, and "error": true tells the two apart. It
+// that apply.WriteJSON writes, and "error": true distinguishes the two. It
 // has no summary and no actions, so that no reader mistakes it for an
 // empty plan.
 type failureDocument struct {

@@ -84,11 +84,11 @@ func (s *Session) refresh(ctx context.Context, manifests []*spec.Manifest) (*rem
 // readNameClashes, which keeps the request URL short.
 const nameBatchSize = 50
 
-// readNameClashes adds to rs the connections of any connection spec that
-// carry the name of a manifest without a lock entry under that name, so the
-// planner can warn when a create or a rename would make a second
-// connection with a name already in use. The listing by connection spec
-// misses the connections of other specs.
+// readNameClashes adds to rs every connection, of any connection spec, whose
+// name is that of a manifest without a lock entry under that name. The
+// planner uses them to warn when a create or a rename would make a second
+// connection with a name already in use, which the listing by connection
+// spec cannot show.
 func (s *Session) readNameClashes(ctx context.Context, rs *remoteState, manifests []*spec.Manifest) error {
 	var plain []string
 	for _, m := range manifests {

@@ -22,8 +22,8 @@ type Result struct {
 	Etag   string // etag returned by the last write, when there was one
 	Err    error  // cause of the failure, which never contains a sensitive value
 
-	// Note tells what the user must know about an action that ran, such as
-	// a patch that overwrote a change made outside apply since the plan.
+	// Note is context the user needs about an action that ran, such as a
+	// patch that overwrote a change made outside apply since the plan.
 	// It contains field paths, never values.
 	Note string
 }
